@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Shared pieces of the llamux program: the subcommand table entry, option
+ * parsers that print their own error, and the error/usage printers. Each
+ * subcommand lives in its own cmd_*.c file.
+ */
+#ifndef LLAMUX_CLI_H
+#define LLAMUX_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "llamux/llamux.h"
+
+struct command {
+	const char *name;
+	const char *summary;	/* one line for `llamux help` */
+	const char *usage;	/* "llamux run -m MODEL ..." */
+	const char *help;	/* option descriptions for CMD --help */
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct command cmd_run;
+extern const struct command cmd_tokenize;
+extern const struct command cmd_eval;
+extern const struct command cmd_info;
+
+/* Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+#define EXIT_USAGE 2
+
+/* "llamux: error: ..." on stderr; returns 1. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "llamux CMD: ..." plus the usage line on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const struct command *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_print_help(const struct command *c, FILE *out);
+
+/*
+ * Option value parsers: on bad input they print which option and why (with
+ * the usage line) and return false.
+ */
+bool parse_long(const struct command *c, const char *opt, const char *s,
+		long min, long max, long *out);
+bool parse_u64(const struct command *c, const char *opt, const char *s,
+	       uint64_t *out);
+bool parse_float(const struct command *c, const char *opt, const char *s,
+		 float min, float max, float *out);
+bool parse_kv_type(const struct command *c, const char *s,
+		   enum llamux_kv_type *out);
+
+/* Loads a model or prints why not (NULL). */
+struct llamux_model *cli_load_model(const char *path, unsigned int flags);
+
+/* Handles "-h"/"--help" anywhere in argv: prints help, returns true. */
+bool cli_wants_help(const struct command *c, int argc, char **argv);
+
+#endif

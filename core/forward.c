@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The Llama forward pass. A batch of tokens goes through every layer at once
+ * (the prompt in one pass, then one token per step): RMSNorm, Q/K/V
+ * projections, RoPE, grouped-query attention with a causal mask over the KV
+ * cache, output projection, SwiGLU feed-forward, final norm and the output
+ * projection to logits. Matrix products quantize the activations to the
+ * weight type's vec_dot_type once per product, as llama.cpp does. Every step
+ * runs as a task on the host's threads (see platform.h).
+ */
+#include "model.h"
+#include "mathfn.h"
+#include "quant.h"
+
+#define DEFAULT_N_BATCH 256
+#define DEFAULT_MAX_CTX 4096
+
+struct llamux_context {
+	const struct llamux_model *m;
+	uint32_t n_ctx;		/* KV cache capacity in tokens */
+	uint32_t n_batch;	/* tokens per forward pass */
+	int n_threads;
+	enum llamux_kv_type kv_type;
+	uint32_t n_past;	/* tokens already in the KV cache */
+
+	uint32_t n_q;		/* n_head * head_dim */
+	uint32_t n_kv;		/* n_head_kv * head_dim */
+	size_t kv_elt;		/* bytes per cached K/V element */
+	uint8_t *k_cache;	/* [n_layer][n_ctx][n_kv] */
+	uint8_t *v_cache;	/* [n_layer][n_ctx][n_kv] */
+
+	/* Scratch for one batch, rows of n_batch tokens. */
+	float *x;		/* [n_batch][n_embd] residual stream */
+	float *xn;		/* [n_batch][n_embd] normed input of a block */
+	float *q;		/* [n_batch][n_q] */
+	float *k;		/* [n_batch][n_kv] */
+	float *v;		/* [n_batch][n_kv] */
+	float *attn;		/* [n_batch][n_q] attention output */
+	float *gate;		/* [n_batch][n_ff] */
+	float *up;		/* [n_batch][n_ff] */
+	float *scores;		/* [n_threads][n_ctx] attention weights */
+	float *rope;		/* [n_batch][n_rot / 2][2] cos, sin */
+	double *rope_freq;	/* [n_rot / 2] angle per position */
+	float *logits;		/* [n_vocab] of the last token fed */
+
+	uint8_t *qbuf;		/* activations in a vec_dot_type */
+	size_t qbuf_row;	/* bytes per token row in qbuf */
+	const float *q_src;	/* what qbuf currently holds, or NULL */
+	uint32_t q_type;
+	uint32_t q_ntok;
+};
+
+void llamux_context_default_params(struct llamux_context_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->n_batch = DEFAULT_N_BATCH;
+	p->kv_type = LLAMUX_KV_F16;
+}
+
+static bool alloc_floats(float **p, uint64_t n, struct lx_err *err)
+{
+	if (n > SIZE_MAX / sizeof(float))
+		return lx_fail(err, "scratch buffer too large");
+	*p = lx_host_alloc((size_t)n * sizeof(float));
+	if (!*p)
+		return lx_fail(err, "out of memory for %llu MiB of scratch",
+			       (unsigned long long)(n * sizeof(float) >> 20));
+	return true;
+}
+
+/* Bytes of one row of n elements in the vec_dot_type of weight type t. */
+static size_t quant_row_bytes(uint32_t t, uint64_t n)
+{
+	const struct lx_type_traits *vt =
+		lx_type_traits(lx_type_traits(t)->vec_dot_type);
+
+	return n / vt->block_size * vt->type_size;
+}
+
+static void max_qrow(size_t *cap, const struct lx_weight *w)
+{
+	size_t b = quant_row_bytes(w->type, w->ne0);
+
+	if (b > *cap)
+		*cap = b;
+}
+
+void llamux_context_free(struct llamux_context *c)
+{
+	if (!c)
+		return;
+	lx_host_free(c->k_cache);
+	lx_host_free(c->v_cache);
+	lx_host_free(c->x);
+	lx_host_free(c->xn);
+	lx_host_free(c->q);
+	lx_host_free(c->k);
+	lx_host_free(c->v);
+	lx_host_free(c->attn);
+	lx_host_free(c->gate);
+	lx_host_free(c->up);
+	lx_host_free(c->scores);
+	lx_host_free(c->rope);
+	lx_host_free(c->rope_freq);
+	lx_host_free(c->logits);
+	lx_host_free(c->qbuf);
+	lx_host_free(c);
+}
+
+static bool context_init(struct llamux_context *c,
+			 const struct llamux_context_params *p,
+			 struct lx_err *err)
+{
+	const struct llamux_model *m = c->m;
+	const struct lx_hparams *hp = &m->hp;
+	uint64_t kv_bytes, nb;
+	uint32_t i;
+
+	if (m->vocab_only)
+		return lx_fail(err, "model was loaded for its vocabulary only; load it fully to run it");
+	c->n_ctx = p->n_ctx ? p->n_ctx : LX_MIN(hp->n_ctx_train, DEFAULT_MAX_CTX);
+	if (c->n_ctx > (1u << 24))
+		return lx_fail(err, "context of %u tokens is too large (limit %u)",
+			       c->n_ctx, 1u << 24);
+	c->n_batch = p->n_batch ? p->n_batch : DEFAULT_N_BATCH;
+	c->n_batch = LX_MIN(c->n_batch, c->n_ctx);
+	c->n_threads = p->n_threads > 0 ? p->n_threads : lx_host_max_threads();
+	c->n_threads = LX_MIN(c->n_threads, lx_host_max_threads());
+	if (p->kv_type != LLAMUX_KV_F16 && p->kv_type != LLAMUX_KV_F32)
+		return lx_fail(err, "unknown KV cache type %d", (int)p->kv_type);
+	c->kv_type = p->kv_type;
+	c->kv_elt = c->kv_type == LLAMUX_KV_F16 ? 2 : 4;
+	c->n_q = hp->n_head * hp->head_dim;
+	c->n_kv = hp->n_head_kv * hp->head_dim;
+
+	/* Shapes were checked at load; sizes here are bounded by the file. */
+	kv_bytes = (uint64_t)hp->n_layer * c->n_ctx * c->n_kv * c->kv_elt;
+	c->k_cache = lx_host_alloc(kv_bytes);
+	c->v_cache = lx_host_alloc(kv_bytes);
+	if (!c->k_cache || !c->v_cache)
+		return lx_fail(err, "out of memory for the KV cache (2 x %llu MiB for %u tokens); use a smaller context",
+			       (unsigned long long)(kv_bytes >> 20), c->n_ctx);
+	nb = c->n_batch;
+	if (!alloc_floats(&c->x, nb * hp->n_embd, err) ||
+	    !alloc_floats(&c->xn, nb * hp->n_embd, err) ||
+	    !alloc_floats(&c->q, nb * c->n_q, err) ||
+	    !alloc_floats(&c->k, nb * c->n_kv, err) ||
+	    !alloc_floats(&c->v, nb * c->n_kv, err) ||
+	    !alloc_floats(&c->attn, nb * c->n_q, err) ||
+	    !alloc_floats(&c->gate, nb * hp->n_ff, err) ||
+	    !alloc_floats(&c->up, nb * hp->n_ff, err) ||
+	    !alloc_floats(&c->scores, (uint64_t)c->n_threads * c->n_ctx, err) ||
+	    !alloc_floats(&c->rope, nb * hp->n_rot, err) ||
+	    !alloc_floats(&c->logits, hp->n_vocab, err))
+		return false;
+
+	c->rope_freq = lx_host_alloc((hp->n_rot / 2 + 1) * sizeof(double));
+	if (!c->rope_freq)
+		return lx_fail(err, "out of memory");
+	lx_host_fpu_begin();
+	for (i = 0; i < hp->n_rot / 2; i++) {
+		double f = lx_pow(hp->rope_freq_base, -2.0 * i / hp->n_rot);
+
+		f *= hp->rope_freq_scale;
+		if (m->rope_freq_factors && m->rope_freq_factors[i] > 0.0f)
+			f /= m->rope_freq_factors[i];
+		c->rope_freq[i] = f;
+	}
+	lx_host_fpu_end();
+
+	c->qbuf_row = 0;
+	max_qrow(&c->qbuf_row, &m->output);
+	for (i = 0; i < hp->n_layer; i++) {
+		const struct lx_layer *l = &m->layers[i];
+
+		max_qrow(&c->qbuf_row, &l->wq);
+		max_qrow(&c->qbuf_row, &l->wk);
+		max_qrow(&c->qbuf_row, &l->wv);
+		max_qrow(&c->qbuf_row, &l->wo);
+		max_qrow(&c->qbuf_row, &l->w_gate);
+		max_qrow(&c->qbuf_row, &l->w_up);
+		max_qrow(&c->qbuf_row, &l->w_down);
+	}
+	c->qbuf_row = (c->qbuf_row + 63) & ~(size_t)63;
+	c->qbuf = lx_host_alloc(nb * c->qbuf_row);
+	if (!c->qbuf)
+		return lx_fail(err, "out of memory for activation buffers");
+	return true;
+}
+
+struct llamux_context *llamux_context_new(const struct llamux_model *m,
+					  const struct llamux_context_params *p,
+					  char *err_out)
+{
+	struct llamux_context_params defaults;
+	struct llamux_context *c;
+	struct lx_err err = { "" };
+
+	if (!p) {
+		llamux_context_default_params(&defaults);
+		p = &defaults;
+	}
+	c = lx_host_alloc(sizeof(*c));
+	if (!c) {
+		if (err_out)
+			lx_snprintf(err_out, LLAMUX_ERR_MAX, "out of memory");
+		return NULL;
+	}
+	c->m = m;
+	if (!context_init(c, p, &err)) {
+		if (err_out)
+			memcpy(err_out, err.msg, LLAMUX_ERR_MAX);
+		llamux_context_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+const float *llamux_logits(const struct llamux_context *c)
+{
+	return c->logits;
+}
+
+uint32_t llamux_n_past(const struct llamux_context *c)
+{
+	return c->n_past;
+}
+
+uint32_t llamux_n_ctx(const struct llamux_context *c)
+{
+	return c->n_ctx;
+}
+
+void llamux_context_reset(struct llamux_context *c)
+{
+	c->n_past = 0;
+}
+
+/* ---- tasks ---- */
+
+/* Splits [0, n) into nth nearly equal parts; part ith is [*lo, *hi). */
+static void split(uint64_t n, int ith, int nth, uint64_t *lo, uint64_t *hi)
+{
+	*lo = n * (uint64_t)ith / (uint64_t)nth;
+	*hi = n * (uint64_t)(ith + 1) / (uint64_t)nth;
+}
+
+struct batch {
+	struct llamux_context *c;
+	const int32_t *tokens;
+	uint32_t n;		/* tokens in this batch */
+	uint32_t pos0;		/* position of the first */
+	uint32_t layer;
+	const struct lx_weight *w;
+	const float *in;	/* matmul input rows */
+	float *out;		/* matmul output rows */
+	size_t in_stride, out_stride;	/* floats between rows */
+	bool accumulate;	/* out += W x instead of out = W x */
+	uint32_t row0;		/* first batch row to use (logits) */
+	const float *norm_w;	/* rmsnorm weights */
+	float *norm_out;
+};
+
+static void task_embed(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	const struct lx_weight *e = &b->c->m->tok_embd;
+	const lx_to_float_fn to_float = lx_type_traits(e->type)->to_float;
+	uint64_t lo, hi, t;
+
+	split(b->n, ith, nth, &lo, &hi);
+	for (t = lo; t < hi; t++)
+		to_float(e->data + (uint64_t)b->tokens[t] * e->row_bytes,
+			 b->c->x + t * e->ne0, e->ne0);
+}
+
+/* y = x / sqrt(mean(x^2) + eps) * w, sum in double as ggml does. */
+static void rmsnorm(float *y, const float *x, const float *w, uint32_t n,
+		    float eps)
+{
+	double sum = 0.0;
+	float scale;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)x[i] * x[i];
+	scale = 1.0f / lx_sqrtf((float)(sum / n) + eps);
+	for (i = 0; i < n; i++)
+		y[i] = x[i] * scale * w[i];
+}
+
+static void task_rmsnorm(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	const struct lx_hparams *hp = &b->c->m->hp;
+	uint64_t lo, hi, t;
+
+	split(b->n - b->row0, ith, nth, &lo, &hi);
+	for (t = b->row0 + lo; t < b->row0 + hi; t++)
+		rmsnorm(b->norm_out + t * hp->n_embd, b->c->x + t * hp->n_embd,
+			b->norm_w, hp->n_embd, hp->norm_eps);
+}
+
+static void task_quantize(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	const struct lx_type_traits *vt =
+		lx_type_traits(lx_type_traits(b->w->type)->vec_dot_type);
+	uint64_t lo, hi, t;
+
+	split(b->n - b->row0, ith, nth, &lo, &hi);
+	for (t = b->row0 + lo; t < b->row0 + hi; t++)
+		vt->from_float(b->in + t * b->in_stride, c->qbuf + t * c->qbuf_row,
+			       b->w->ne0);
+}
+
+static void task_matmul(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	const struct lx_weight *w = b->w;
+	const lx_vec_dot_fn dot = lx_type_traits(w->type)->vec_dot;
+	uint64_t lo, hi, r, t;
+
+	split(w->ne1, ith, nth, &lo, &hi);
+	/* Row-outer: each weight row is read once for the whole batch. */
+	for (r = lo; r < hi; r++) {
+		const uint8_t *row = w->data + r * w->row_bytes;
+
+		for (t = b->row0; t < b->n; t++) {
+			float v = dot(w->ne0, row, c->qbuf + t * c->qbuf_row);
+			float *y = b->out + (t - b->row0) * b->out_stride + r;
+
+			*y = b->accumulate ? *y + v : v;
+		}
+	}
+}
+
+/* out[t - row0] (+)= W in[t] for batch rows row0..n-1. */
+static void matmul(struct batch *b, const struct lx_weight *w, const float *in,
+		   size_t in_stride, float *out, size_t out_stride,
+		   bool accumulate)
+{
+	struct llamux_context *c = b->c;
+	uint32_t vdt = lx_type_traits(w->type)->vec_dot_type;
+
+	b->w = w;
+	b->in = in;
+	b->in_stride = in_stride;
+	b->out = out;
+	b->out_stride = out_stride;
+	b->accumulate = accumulate;
+	if (c->q_src != in || c->q_type != vdt || c->q_ntok != b->n) {
+		lx_host_parallel(task_quantize, b, c->n_threads);
+		c->q_src = in;
+		c->q_type = vdt;
+		c->q_ntok = b->n;
+	}
+	lx_host_parallel(task_matmul, b, c->n_threads);
+}
+
+/* Llama's layout rotates adjacent pairs (x[2i], x[2i+1]). */
+static void rope_rotate(float *x, const float *cs, uint32_t n_rot)
+{
+	uint32_t i;
+
+	for (i = 0; i < n_rot / 2; i++) {
+		float x0 = x[2 * i], x1 = x[2 * i + 1];
+		float co = cs[2 * i], si = cs[2 * i + 1];
+
+		x[2 * i] = x0 * co - x1 * si;
+		x[2 * i + 1] = x0 * si + x1 * co;
+	}
+}
+
+static void task_rope_tables(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	uint32_t half = c->m->hp.n_rot / 2, i;
+	uint64_t lo, hi, t;
+
+	split(b->n, ith, nth, &lo, &hi);
+	for (t = lo; t < hi; t++) {
+		double pos = (double)(b->pos0 + t);
+		float *cs = c->rope + t * 2 * half;
+
+		for (i = 0; i < half; i++) {
+			double s, co;
+
+			lx_sincos(pos * c->rope_freq[i], &s, &co);
+			cs[2 * i] = (float)co;
+			cs[2 * i + 1] = (float)s;
+		}
+	}
+}
+
+/* RoPE on q and k, then k and v into the cache at their positions. */
+static void task_rope_store(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	const struct lx_hparams *hp = &c->m->hp;
+	uint64_t lo, hi, t;
+	uint32_t h, i;
+
+	split(b->n, ith, nth, &lo, &hi);
+	for (t = lo; t < hi; t++) {
+		const float *cs = c->rope + t * hp->n_rot;
+		float *q = c->q + t * c->n_q, *k = c->k + t * c->n_kv;
+		const float *v = c->v + t * c->n_kv;
+		uint64_t slot = ((uint64_t)b->layer * c->n_ctx + b->pos0 + t) *
+				c->n_kv;
+
+		for (h = 0; h < hp->n_head; h++)
+			rope_rotate(q + h * hp->head_dim, cs, hp->n_rot);
+		for (h = 0; h < hp->n_head_kv; h++)
+			rope_rotate(k + h * hp->head_dim, cs, hp->n_rot);
+		if (c->kv_type == LLAMUX_KV_F16) {
+			uint16_t *kc = (uint16_t *)c->k_cache + slot;
+			uint16_t *vc = (uint16_t *)c->v_cache + slot;
+
+			for (i = 0; i < c->n_kv; i++) {
+				kc[i] = lx_fp32_to_fp16(k[i]);
+				vc[i] = lx_fp32_to_fp16(v[i]);
+			}
+		} else {
+			memcpy((float *)c->k_cache + slot, k, c->n_kv * sizeof(float));
+			memcpy((float *)c->v_cache + slot, v, c->n_kv * sizeof(float));
+		}
+	}
+}
+
+static float kv_get(const struct llamux_context *c, const uint8_t *cache,
+		    uint64_t i)
+{
+	if (c->kv_type == LLAMUX_KV_F16)
+		return lx_fp16_to_fp32(((const uint16_t *)cache)[i]);
+	return ((const float *)cache)[i];
+}
+
+/* Causal attention for (token, head) pairs split across threads. */
+static void task_attention(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	const struct lx_hparams *hp = &c->m->hp;
+	uint32_t group = hp->n_head / hp->n_head_kv, hd = hp->head_dim;
+	float scale = 1.0f / lx_sqrtf((float)hd);
+	float *att = c->scores + (uint64_t)ith * c->n_ctx;
+	uint64_t base = (uint64_t)b->layer * c->n_ctx * c->n_kv;
+	uint64_t lo, hi, job;
+
+	split((uint64_t)b->n * hp->n_head, ith, nth, &lo, &hi);
+	for (job = lo; job < hi; job++) {
+		uint32_t t = (uint32_t)(job / hp->n_head);
+		uint32_t h = (uint32_t)(job % hp->n_head);
+		uint32_t kvh = h / group, n_keys = b->pos0 + t + 1, j, d;
+		const float *q = c->q + (uint64_t)t * c->n_q + h * hd;
+		float *out = c->attn + (uint64_t)t * c->n_q + h * hd;
+		float max = -LX_INFINITY;
+		double sum = 0.0;
+		float inv;
+
+		for (j = 0; j < n_keys; j++) {
+			uint64_t k0 = base + (uint64_t)j * c->n_kv + kvh * hd;
+			float s = 0.0f;
+
+			for (d = 0; d < hd; d++)
+				s += q[d] * kv_get(c, c->k_cache, k0 + d);
+			att[j] = s * scale;
+			if (att[j] > max)
+				max = att[j];
+		}
+		for (j = 0; j < n_keys; j++) {
+			att[j] = lx_expf(att[j] - max);
+			sum += att[j];
+		}
+		inv = (float)(1.0 / sum);
+		for (d = 0; d < hd; d++)
+			out[d] = 0.0f;
+		for (j = 0; j < n_keys; j++) {
+			uint64_t v0 = base + (uint64_t)j * c->n_kv + kvh * hd;
+			float a = att[j] * inv;
+
+			for (d = 0; d < hd; d++)
+				out[d] += a * kv_get(c, c->v_cache, v0 + d);
+		}
+	}
+}
+
+static float silu(float x)
+{
+	return x / (1.0f + lx_expf(-x));
+}
+
+static void task_swiglu(void *arg, int ith, int nth)
+{
+	struct batch *b = arg;
+	struct llamux_context *c = b->c;
+	uint64_t n = (uint64_t)b->n * c->m->hp.n_ff, lo, hi, i;
+
+	split(n, ith, nth, &lo, &hi);
+	for (i = lo; i < hi; i++)
+		c->gate[i] = silu(c->gate[i]) * c->up[i];
+}
+
+static void run(struct batch *b, lx_task_fn fn)
+{
+	lx_host_parallel(fn, b, b->c->n_threads);
+}
+
+/* One batch of tokens at positions pos0..; logits for rows >= logits_row0. */
+static void forward_batch(struct llamux_context *c, const int32_t *tokens,
+			  uint32_t n, float *all_logits)
+{
+	const struct llamux_model *m = c->m;
+	const struct lx_hparams *hp = &m->hp;
+	struct batch b = { .c = c, .tokens = tokens, .n = n, .pos0 = c->n_past };
+	uint32_t l;
+
+	c->q_src = NULL;
+	run(&b, task_embed);
+	run(&b, task_rope_tables);
+	for (l = 0; l < hp->n_layer; l++) {
+		const struct lx_layer *L = &m->layers[l];
+
+		b.layer = l;
+		b.norm_w = L->attn_norm;
+		b.norm_out = c->xn;
+		c->q_src = NULL;
+		run(&b, task_rmsnorm);
+		matmul(&b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
+		matmul(&b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
+		matmul(&b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
+		run(&b, task_rope_store);
+		c->q_src = NULL;
+		run(&b, task_attention);
+		matmul(&b, &L->wo, c->attn, c->n_q, c->x, hp->n_embd, true);
+
+		b.norm_w = L->ffn_norm;
+		c->q_src = NULL;
+		run(&b, task_rmsnorm);
+		matmul(&b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
+		       false);
+		matmul(&b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
+		c->q_src = NULL;
+		run(&b, task_swiglu);
+		matmul(&b, &L->w_down, c->gate, hp->n_ff, c->x, hp->n_embd, true);
+	}
+
+	/* Logits: every row when asked for, else only the last. */
+	b.row0 = all_logits ? 0 : n - 1;
+	b.norm_w = m->output_norm;
+	b.norm_out = c->xn;
+	c->q_src = NULL;
+	run(&b, task_rmsnorm);
+	if (all_logits) {
+		matmul(&b, &m->output, c->xn, hp->n_embd, all_logits, hp->n_vocab,
+		       false);
+		memcpy(c->logits, all_logits + (uint64_t)(n - 1) * hp->n_vocab,
+		       hp->n_vocab * sizeof(float));
+	} else {
+		matmul(&b, &m->output, c->xn, hp->n_embd, c->logits, hp->n_vocab,
+		       false);
+	}
+	c->q_src = NULL;
+	c->n_past += n;
+}
+
+int llamux_decode(struct llamux_context *c, const int32_t *tokens, size_t n,
+		  float *all_logits, char *err)
+{
+	uint32_t n_vocab = c->m->hp.n_vocab;
+	size_t i;
+
+	if (n == 0)
+		return LLAMUX_OK;
+	if (!tokens) {
+		if (err)
+			lx_snprintf(err, LLAMUX_ERR_MAX, "no tokens given");
+		return LLAMUX_ERR_INVALID;
+	}
+	if (n > c->n_ctx - c->n_past) {
+		if (err)
+			lx_snprintf(err, LLAMUX_ERR_MAX,
+				    "context full: %u tokens in the context + %zu new exceed its size of %u; use a larger context (-c)",
+				    c->n_past, n, c->n_ctx);
+		return LLAMUX_ERR_CONTEXT_FULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (tokens[i] < 0 || (uint32_t)tokens[i] >= n_vocab) {
+			if (err)
+				lx_snprintf(err, LLAMUX_ERR_MAX,
+					    "token id %d at index %zu is outside the vocabulary (0..%u)",
+					    tokens[i], i, n_vocab - 1);
+			return LLAMUX_ERR_INVALID;
+		}
+	}
+	for (i = 0; i < n; i += c->n_batch) {
+		uint32_t nb = (uint32_t)LX_MIN((size_t)c->n_batch, n - i);
+
+		forward_batch(c, tokens + i, nb,
+			      all_logits ? all_logits + i * n_vocab : NULL);
+	}
+	return LLAMUX_OK;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * In-memory model: the parsed GGUF file, hyperparameters, weights bound by
+ * name (pointing into the file), and the vocabulary. Shared by the loader
+ * (model.c), tokenizer (vocab.c, tokenize_spm.c) and forward pass (forward.c).
+ */
+#ifndef LLAMUX_CORE_MODEL_H
+#define LLAMUX_CORE_MODEL_H
+
+#include "base.h"
+#include "gguf.h"
+#include "platform.h"
+#include "llamux/llamux.h"
+
+/* Token types, as tokenizer.ggml.token_type stores them. */
+enum lx_token_type {
+	LX_TOKEN_UNDEFINED = 0,
+	LX_TOKEN_NORMAL = 1,
+	LX_TOKEN_UNKNOWN = 2,
+	LX_TOKEN_CONTROL = 3,
+	LX_TOKEN_USER_DEFINED = 4,
+	LX_TOKEN_UNUSED = 5,
+	LX_TOKEN_BYTE = 6,
+};
+
+enum lx_vocab_kind { LX_VOCAB_NONE, LX_VOCAB_SPM };
+
+struct lx_vocab {
+	enum lx_vocab_kind kind;
+	uint32_t n;			/* tokens */
+	struct lx_gguf_str *text;	/* token texts, into the file */
+	float *scores;			/* merge priority (SPM); n entries */
+	uint8_t *types;			/* enum lx_token_type; n entries */
+	int32_t bos, eos, unk, eot;	/* -1 when the vocabulary has none */
+	bool add_bos, add_eos;
+	bool add_space_prefix;		/* SPM: prefix text with a space */
+	int32_t byte_token[256];	/* <0xNN> token per byte, or -1 */
+	uint32_t *hash;			/* open addressing: token id + 1 */
+	uint32_t hash_mask;
+	uint32_t *specials;		/* control/user tokens, longest first */
+	uint32_t n_specials;
+	uint32_t max_token_len;		/* bytes of the longest token */
+};
+
+/* Looks up a token by its exact bytes; -1 when absent. */
+int32_t lx_vocab_find(const struct lx_vocab *v, const char *s, size_t n);
+bool lx_vocab_load(struct lx_vocab *v, const struct lx_gguf *g,
+		   struct lx_err *err);
+void lx_vocab_free(struct lx_vocab *v);
+
+/* SentencePiece BPE over text already split by special tokens. */
+bool lx_tokenize_spm(const struct lx_vocab *v, const char *text, size_t len,
+		     bool space_prefix, int32_t *out, size_t cap, size_t *n_out,
+		     struct lx_err *err);
+
+struct lx_hparams {
+	uint32_t n_vocab;
+	uint32_t n_ctx_train;
+	uint32_t n_embd;
+	uint32_t n_layer;
+	uint32_t n_head;
+	uint32_t n_head_kv;
+	uint32_t head_dim;	/* attention.key_length */
+	uint32_t n_ff;
+	uint32_t n_rot;		/* rope.dimension_count */
+	float norm_eps;
+	float rope_freq_base;
+	float rope_freq_scale;	/* 1 / rope.scaling.factor for linear scaling */
+};
+
+/* A weight matrix: ne0 inputs per row, ne1 rows, in the file's bytes. */
+struct lx_weight {
+	const struct lx_gguf_tensor *t;
+	const uint8_t *data;
+	uint32_t type;		/* enum lx_type */
+	uint64_t ne0, ne1;
+	uint64_t row_bytes;
+};
+
+struct lx_layer {
+	float *attn_norm;		/* [n_embd], dequantized at load */
+	struct lx_weight wq, wk, wv;	/* [n_embd] -> heads */
+	struct lx_weight wo;		/* heads -> [n_embd] */
+	float *ffn_norm;		/* [n_embd] */
+	struct lx_weight w_gate, w_up;	/* [n_embd] -> [n_ff] */
+	struct lx_weight w_down;	/* [n_ff] -> [n_embd] */
+};
+
+struct llamux_model {
+	struct lx_host_file file;	/* the mapping, when we opened it */
+	bool owns_file;
+	struct lx_gguf gguf;
+	char arch[64];
+	char name[128];
+	char tokenizer[32];
+	bool vocab_only;
+	struct lx_hparams hp;
+	struct lx_vocab vocab;
+	struct lx_weight tok_embd;	/* rows are token embeddings */
+	float *output_norm;		/* [n_embd] */
+	struct lx_weight output;	/* tok_embd when tied */
+	float *rope_freq_factors;	/* [n_rot / 2] or NULL */
+	struct lx_layer *layers;
+};
+
+#endif

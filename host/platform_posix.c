@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The userspace implementation of the core's platform interface: libc memory,
+ * stderr logging, clock_gettime, mmap'd model files and a persistent pthread
+ * pool for lx_host_parallel (threads are created once, not per token).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform.h"
+
+void *lx_host_alloc(size_t size)
+{
+	return calloc(1, size ? size : 1);
+}
+
+void lx_host_free(void *p)
+{
+	free(p);
+}
+
+void lx_host_log(enum lx_log_level level, const char *line)
+{
+	static const char *const prefix[] = { "error", "warning", "info", "debug" };
+
+	if (level <= LX_LOG_WARN || getenv("LLAMUX_DEBUG"))
+		fprintf(stderr, "llamux: %s: %s\n", prefix[level], line);
+}
+
+uint64_t lx_host_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool lx_host_file_open(const char *path, struct lx_host_file *f,
+		       struct lx_err *err)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lx_fail(err, "cannot open it: %s",
+			       strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lx_fail(err, "not a regular file; give the path of a .gguf model file");
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return lx_fail(err, "the file is empty");
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return lx_fail(err, "cannot map it into memory: %s",
+			       strerror(errno));
+	f->data = p;
+	f->size = (size_t)st.st_size;
+	return true;
+}
+
+void lx_host_file_close(struct lx_host_file *f)
+{
+	if (f->data)
+		munmap((void *)f->data, f->size);
+	memset(f, 0, sizeof(*f));
+}
+
+void lx_host_fpu_begin(void)
+{
+}
+
+void lx_host_fpu_end(void)
+{
+}
+
+/* ---- thread pool ---- */
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* workers: a new job is posted */
+	pthread_cond_t done;	/* caller: all workers finished */
+	pthread_t *threads;
+	int n_threads;		/* workers, not counting the caller */
+	uint64_t generation;	/* bumps once per job */
+	int pending;		/* workers still running the current job */
+	lx_task_fn fn;
+	void *arg;
+	int n;			/* tasks in the current job */
+	bool quit;
+};
+
+static struct pool pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+};
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct worker_arg {
+	int index;	/* 1-based: the caller runs task 0 */
+};
+
+static void *worker_main(void *p)
+{
+	int index = ((struct worker_arg *)p)->index;
+	uint64_t seen = 0;
+
+	free(p);
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		while (pool.generation == seen && !pool.quit)
+			pthread_cond_wait(&pool.wake, &pool.lock);
+		if (pool.quit)
+			break;
+		seen = pool.generation;
+		if (index < pool.n) {
+			lx_task_fn fn = pool.fn;
+			void *arg = pool.arg;
+			int n = pool.n;
+
+			pthread_mutex_unlock(&pool.lock);
+			fn(arg, index, n);
+			pthread_mutex_lock(&pool.lock);
+		}
+		if (--pool.pending == 0)
+			pthread_cond_signal(&pool.done);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return NULL;
+}
+
+static void pool_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&pool.lock);
+	pool.quit = true;
+	pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
+	for (i = 0; i < pool.n_threads; i++)
+		pthread_join(pool.threads[i], NULL);
+	free(pool.threads);
+	pool.threads = NULL;
+	pool.n_threads = 0;
+}
+
+static void pool_start(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > 0 ? (int)cpus : 1, i;
+	const char *env = getenv("LLAMUX_MAX_THREADS");
+
+	if (env && atoi(env) > 0)
+		want = atoi(env);
+	if (want > 256)
+		want = 256;
+	pool.threads = calloc((size_t)want, sizeof(pthread_t));
+	if (!pool.threads)
+		return;
+	for (i = 0; i < want - 1; i++) {
+		struct worker_arg *a = malloc(sizeof(*a));
+
+		if (!a)
+			break;
+		a->index = i + 1;
+		if (pthread_create(&pool.threads[i], NULL, worker_main, a) != 0) {
+			free(a);
+			break;
+		}
+		pool.n_threads++;
+	}
+	atexit(pool_stop);
+}
+
+int lx_host_max_threads(void)
+{
+	pthread_once(&pool_once, pool_start);
+	return pool.n_threads + 1;
+}
+
+void lx_host_parallel(lx_task_fn fn, void *arg, int n)
+{
+	if (n <= 1 || lx_host_max_threads() <= 1) {
+		int i;
+
+		for (i = 0; i < (n < 1 ? 1 : n); i++)
+			fn(arg, i, n < 1 ? 1 : n);
+		return;
+	}
+	if (n > pool.n_threads + 1)
+		n = pool.n_threads + 1;
+	/* One job at a time; contexts on several threads take turns. */
+	pthread_mutex_lock(&job_lock);
+	pthread_mutex_lock(&pool.lock);
+	pool.fn = fn;
+	pool.arg = arg;
+	pool.n = n;
+	pool.pending = pool.n_threads;
+	pool.generation++;
+	pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
+
+	fn(arg, 0, n);
+
+	pthread_mutex_lock(&pool.lock);
+	while (pool.pending)
+		pthread_cond_wait(&pool.done, &pool.lock);
+	pthread_mutex_unlock(&pool.lock);
+	pthread_mutex_unlock(&job_lock);
+}
