@@ -28,7 +28,7 @@ static void print_model(const struct llamux_model *m)
 	printf("GGUF version:     %u\n", in.gguf_version);
 	printf("name:             %s\n", in.name[0] ? in.name : "(none)");
 	printf("architecture:     %s\n", in.arch[0] ? in.arch : "(none)");
-	if (!in.vocab_only) {
+	if (in.n_layer) {
 		printf("parameters:       %llu (", (unsigned long long)in.n_params);
 		print_size(in.n_bytes);
 		printf(" of tensor data)\n");
@@ -42,9 +42,11 @@ static void print_model(const struct llamux_model *m)
 		       (double)in.rope_freq_base, (double)in.rope_freq_scale);
 		printf("rms norm eps:     %g\n", (double)in.norm_eps);
 	}
-	printf("tokenizer:        %s, %u tokens, BOS %d%s, EOS %d%s\n",
-	       in.tokenizer, in.n_vocab, in.bos, in.add_bos ? " (added)" : "",
-	       in.eos, in.add_eos ? " (added)" : "");
+	if (in.n_vocab)
+		printf("tokenizer:        %s, %u tokens, BOS %d%s, EOS %d%s\n",
+		       in.tokenizer, in.n_vocab, in.bos,
+		       in.add_bos ? " (added)" : "", in.eos,
+		       in.add_eos ? " (added)" : "");
 }
 
 static void print_meta(const struct llamux_model *m)
@@ -93,6 +95,7 @@ static int run(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[LLAMUX_ERR_MAX] = "", why[LLAMUX_ERR_MAX] = "";
 	const char *path = NULL;
 	struct llamux_model *m;
 	int opt;
@@ -119,27 +122,22 @@ static int run(int argc, char **argv)
 				       argv[optind]);
 	if (!path)
 		return cli_usage_error(&cmd_info, "missing MODEL");
-	/* Vocabulary-only load first: info should work even where running can't. */
-	m = cli_load_model(path, LLAMUX_LOAD_VOCAB_ONLY);
-	if (!m)
-		return 1;
-	{
-		char err[LLAMUX_ERR_MAX] = "";
-		struct llamux_model *full = llamux_model_load(path, 0, err);
-
-		if (full) {
-			llamux_model_free(m);
-			m = full;
-		} else {
-			print_model(m);
-			printf("\nnot runnable: %s\n", err);
-			print_meta(m);
-			print_tensors(m);
-			llamux_model_free(m);
-			return 0;
-		}
+	/*
+	 * Show as much as the file allows: a model that cannot run (unknown
+	 * architecture, say) still has metadata and tensors worth seeing.
+	 */
+	m = llamux_model_load(path, 0, err);
+	if (!m) {
+		snprintf(why, sizeof(why), "%s", err);
+		m = llamux_model_load(path, LLAMUX_LOAD_VOCAB_ONLY, err);
 	}
+	if (!m)
+		m = llamux_model_load(path, LLAMUX_LOAD_METADATA_ONLY, err);
+	if (!m)
+		return cli_fail("model '%s': %s", path, err);
 	print_model(m);
+	if (why[0])
+		printf("\nnot runnable:     %s\n", why);
 	print_meta(m);
 	print_tensors(m);
 	llamux_model_free(m);

@@ -87,6 +87,53 @@ static size_t ftoa(char *tmp, size_t cap, double v, int prec)
 	return n;
 }
 
+/* %g: shortest of fixed and scientific with prec significant digits. */
+static size_t gtoa(char *tmp, size_t cap, double v, int prec)
+{
+	double a = v < 0 ? -v : v, r;
+	int e = 0, digits;
+	size_t n, i;
+
+	if (prec <= 0)
+		prec = 1;
+	if (v != v || a > 1e300 || a == 0.0)
+		return ftoa(tmp, cap, v, 0);
+	while (a >= 10.0) {
+		a /= 10.0;
+		e++;
+	}
+	while (a < 1.0) {
+		a *= 10.0;
+		e--;
+	}
+	/* 9.9999996 at 6 digits rounds up to 10: renormalise. */
+	for (i = 1, r = 1.0; i < (size_t)prec && i < 10; i++)
+		r *= 10.0;
+	if ((uint64_t)(a * r + 0.5) >= (uint64_t)(10.0 * r)) {
+		a /= 10.0;
+		e++;
+	}
+	if (e < -4 || e >= prec) {
+		n = ftoa(tmp, cap, v < 0 ? -a : a, prec - 1);
+	} else {
+		digits = prec - 1 - e;
+		n = ftoa(tmp, cap, v, digits > 9 ? 9 : digits);
+	}
+	/* Drop trailing zeros of the fraction, then a bare point. */
+	for (i = 0; i < n && tmp[i] != '.'; i++)
+		;
+	if (i < n) {
+		while (n && tmp[n - 1] == '0')
+			n--;
+		if (n && tmp[n - 1] == '.')
+			n--;
+	}
+	if (e < -4 || e >= prec)
+		n += lx_snprintf(tmp + n, cap - n, "e%c%02d", e < 0 ? '-' : '+',
+				 e < 0 ? -e : e);
+	return n;
+}
+
 size_t lx_vsnprintf(char *buf, size_t cap, const char *fmt, lx_va_list ap)
 {
 	struct out o = { buf, cap, 0 };
@@ -185,9 +232,14 @@ size_t lx_vsnprintf(char *buf, size_t cap, const char *fmt, lx_va_list ap)
 			put_padded(&o, str, n, width, left, ' ');
 			break;
 		case 'f':
-		case 'g':
 		case 'e':
 			n = ftoa(tmp, sizeof(tmp), lx_va_arg(ap, double),
+				 prec < 0 ? 6 : prec);
+			put_padded(&o, tmp, LX_MIN(n, sizeof(tmp) - 1), width,
+				   left, ' ');
+			break;
+		case 'g':
+			n = gtoa(tmp, sizeof(tmp), lx_va_arg(ap, double),
 				 prec < 0 ? 6 : prec);
 			put_padded(&o, tmp, LX_MIN(n, sizeof(tmp) - 1), width,
 				   left, ' ');

@@ -38,7 +38,8 @@ struct llamux_context {
 	float *attn;		/* [n_batch][n_q] attention output */
 	float *gate;		/* [n_batch][n_ff] */
 	float *up;		/* [n_batch][n_ff] */
-	float *scores;		/* [n_threads][n_ctx] attention weights */
+	float *scores;		/* [n_threads][n_ctx + head_dim] attention
+				 * weights, then the head's query */
 	float *rope;		/* [n_batch][n_rot / 2][2] cos, sin */
 	double *rope_freq;	/* [n_rot / 2] angle per position */
 	float *logits;		/* [n_vocab] of the last token fed */
@@ -149,7 +150,8 @@ static bool context_init(struct llamux_context *c,
 	    !alloc_floats(&c->attn, nb * c->n_q, err) ||
 	    !alloc_floats(&c->gate, nb * hp->n_ff, err) ||
 	    !alloc_floats(&c->up, nb * hp->n_ff, err) ||
-	    !alloc_floats(&c->scores, (uint64_t)c->n_threads * c->n_ctx, err) ||
+	    !alloc_floats(&c->scores, (uint64_t)c->n_threads *
+				  (c->n_ctx + hp->head_dim), err) ||
 	    !alloc_floats(&c->rope, nb * hp->n_rot, err) ||
 	    !alloc_floats(&c->logits, hp->n_vocab, err))
 		return false;
@@ -440,7 +442,19 @@ static float kv_get(const struct llamux_context *c, const uint8_t *cache,
 	return ((const float *)cache)[i];
 }
 
-/* Causal attention for (token, head) pairs split across threads. */
+/* Rounds through F16: see task_attention. */
+static float round_f16(float x)
+{
+	return lx_fp16_to_fp32(lx_fp32_to_fp16(x));
+}
+
+/*
+ * Causal attention for (token, head) pairs split across threads. With an F16
+ * cache, the query and the attention weights are rounded to F16 before their
+ * products with K and V, which is what llama.cpp's F16 matrix products do;
+ * matching it keeps quantized models (whose activation rounding amplifies
+ * small differences) close to the reference.
+ */
 static void task_attention(void *arg, int ith, int nth)
 {
 	struct batch *b = arg;
@@ -448,7 +462,9 @@ static void task_attention(void *arg, int ith, int nth)
 	const struct lx_hparams *hp = &c->m->hp;
 	uint32_t group = hp->n_head / hp->n_head_kv, hd = hp->head_dim;
 	float scale = 1.0f / lx_sqrtf((float)hd);
-	float *att = c->scores + (uint64_t)ith * c->n_ctx;
+	float *att = c->scores + (uint64_t)ith * (c->n_ctx + hd);
+	float *qr = att + c->n_ctx;
+	bool f16 = c->kv_type == LLAMUX_KV_F16;
 	uint64_t base = (uint64_t)b->layer * c->n_ctx * c->n_kv;
 	uint64_t lo, hi, job;
 
@@ -463,6 +479,9 @@ static void task_attention(void *arg, int ith, int nth)
 		double sum = 0.0;
 		float inv;
 
+		for (d = 0; d < hd; d++)
+			qr[d] = f16 ? round_f16(q[d]) : q[d];
+		q = qr;
 		for (j = 0; j < n_keys; j++) {
 			uint64_t k0 = base + (uint64_t)j * c->n_kv + kvh * hd;
 			float s = 0.0f;
@@ -482,7 +501,7 @@ static void task_attention(void *arg, int ith, int nth)
 			out[d] = 0.0f;
 		for (j = 0; j < n_keys; j++) {
 			uint64_t v0 = base + (uint64_t)j * c->n_kv + kvh * hd;
-			float a = att[j] * inv;
+			float a = f16 ? round_f16(att[j] * inv) : att[j] * inv;
 
 			for (d = 0; d < hd; d++)
 				out[d] += a * kv_get(c, c->v_cache, v0 + d);

@@ -76,6 +76,16 @@ static bool read_str(struct cursor *c, struct lx_gguf_str *s)
 	return true;
 }
 
+/*
+ * Precision for printing a key with %.*s. Keys have no length limit, and a
+ * length of 2^31 or more cast to int would be negative, which prints up to
+ * the next NUL byte: past the key and maybe past the end of the file.
+ */
+static int key_prec(uint64_t len)
+{
+	return (int)LX_MIN(len, 200);
+}
+
 static const uint8_t vtype_size[LX_GGUF_VTYPE_COUNT] = {
 	[LX_GGUF_U8] = 1,  [LX_GGUF_I8] = 1,  [LX_GGUF_U16] = 2,
 	[LX_GGUF_I16] = 2, [LX_GGUF_U32] = 4, [LX_GGUF_I32] = 4,
@@ -103,7 +113,7 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 
 	if (type >= LX_GGUF_VTYPE_COUNT)
 		return lx_fail(c->err, "metadata key '%.*s' has unknown value type %u",
-			       (int)key->len, key->ptr, type);
+			       key_prec(key->len), key->ptr, type);
 	if (type == LX_GGUF_STRING)
 		return read_str(c, &s);
 	if (type != LX_GGUF_ARRAY) {
@@ -115,19 +125,20 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 	if (depth >= LX_GGUF_MAX_NESTING)
 		return lx_fail(c->err,
 			       "metadata key '%.*s' nests arrays deeper than %d levels",
-			       (int)key->len, key->ptr, LX_GGUF_MAX_NESTING);
+			       key_prec(key->len), key->ptr,
+			       LX_GGUF_MAX_NESTING);
 	if (!read_u32(c, &et) || !read_u64(c, &n))
 		return false;
 	if (et >= LX_GGUF_VTYPE_COUNT)
 		return lx_fail(c->err,
 			       "metadata key '%.*s' is an array of unknown type %u",
-			       (int)key->len, key->ptr, et);
+			       key_prec(key->len), key->ptr, et);
 	if (et != LX_GGUF_STRING && et != LX_GGUF_ARRAY) {
 		if (lx_mul_overflow(n, vtype_size[et], &bytes) ||
 		    bytes > c->size - c->pos)
 			return lx_fail(c->err,
 				       "metadata array '%.*s' claims %llu elements of %s, more than the file holds",
-				       (int)key->len, key->ptr,
+				       key_prec(key->len), key->ptr,
 				       (unsigned long long)n,
 				       lx_gguf_vtype_name(et));
 		c->pos += bytes;
@@ -137,7 +148,8 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 	if (n > (c->size - c->pos) / 8)
 		return lx_fail(c->err,
 			       "metadata array '%.*s' claims %llu elements, more than the file holds",
-			       (int)key->len, key->ptr, (unsigned long long)n);
+			       key_prec(key->len), key->ptr,
+			       (unsigned long long)n);
 	for (i = 0; i < n; i++)
 		if (!skip_value(c, et, depth + 1, key))
 			return false;
@@ -217,7 +229,8 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 		if (kv->type >= LX_GGUF_VTYPE_COUNT)
 			return lx_fail(c->err,
 				       "metadata key '%.*s' has unknown value type %u",
-				       (int)kv->key.len, kv->key.ptr, kv->type);
+				       key_prec(kv->key.len), kv->key.ptr,
+				       kv->type);
 		if (kv->type == LX_GGUF_ARRAY) {
 			uint64_t save = c->pos;
 
@@ -247,7 +260,7 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 
 		if (cmp_kv_key(&order[i - 1], &order[i], g->kv) == 0) {
 			lx_fail(c->err, "metadata key '%.*s' appears twice",
-				(int)kv->key.len, kv->key.ptr);
+				key_prec(kv->key.len), kv->key.ptr);
 			lx_host_free(order);
 			return false;
 		}
@@ -308,9 +321,11 @@ static bool parse_tensor_info(struct lx_gguf *g, struct cursor *c, uint64_t i)
 			       "tensor '%.*s' of type %s has a row of %llu elements, not a multiple of the block size %u",
 			       (int)t->name.len, t->name.ptr, tt->name,
 			       (unsigned long long)t->ne[0], tt->block_size);
-	row_bytes = t->ne[0] / tt->block_size * tt->type_size;
+	/* F32 rows of 2^62 elements take 2^64 bytes: check both products. */
 	rows = n / t->ne[0];
-	if (lx_mul_overflow(row_bytes, rows, &t->size))
+	if (lx_mul_overflow(t->ne[0] / tt->block_size, tt->type_size,
+			    &row_bytes) ||
+	    lx_mul_overflow(row_bytes, rows, &t->size))
 		return lx_fail(c->err, "tensor '%.*s' is too large (size overflows)",
 			       (int)t->name.len, t->name.ptr);
 	if (t->offset % g->alignment)
@@ -690,12 +705,12 @@ bool lx_gguf_arr_strings(const struct lx_gguf_kv *kv, struct lx_gguf_str **out,
 	*out = NULL;
 	if (kv->type != LX_GGUF_ARRAY || kv->arr_type != LX_GGUF_STRING)
 		return lx_fail(err, "metadata key '%.*s' is not an array of strings",
-			       (int)kv->key.len, kv->key.ptr);
+			       key_prec(kv->key.len), kv->key.ptr);
 	s = lx_host_alloc((kv->arr_count + 1) * sizeof(*s));
 	if (!s)
 		return lx_fail(err, "out of memory for %llu strings of '%.*s'",
 			       (unsigned long long)kv->arr_count,
-			       (int)kv->key.len, kv->key.ptr);
+			       key_prec(kv->key.len), kv->key.ptr);
 	/* Lengths were bounds-checked by the parser's walk over this array. */
 	for (i = 0; i < kv->arr_count; i++) {
 		s[i].len = rd_le(p, 8);
@@ -726,12 +741,12 @@ size_t lx_gguf_value_to_text(const struct lx_gguf_kv *kv, char *buf, size_t cap)
 	case LX_GGUF_BOOL:
 		return lx_snprintf(buf, cap, "%s", kv->value[0] ? "true" : "false");
 	case LX_GGUF_F32:
-		return lx_snprintf(buf, cap, "%f",
+		return lx_snprintf(buf, cap, "%g",
 				   (double)f32_from_bits((uint32_t)rd_le(kv->value, 4)));
 	case LX_GGUF_F64:
 		u = rd_le(kv->value, 8);
 		memcpy(&d, &u, 8);
-		return lx_snprintf(buf, cap, "%f", d);
+		return lx_snprintf(buf, cap, "%.10g", d);
 	case LX_GGUF_U64:
 		return lx_snprintf(buf, cap, "%llu",
 				   (unsigned long long)rd_le(kv->value, 8));

@@ -249,7 +249,8 @@ static bool load(struct llamux_model *m, unsigned int flags, struct lx_err *err)
 
 	if (!lx_gguf_parse(&m->gguf, m->file.data, m->file.size, err))
 		return false;
-	m->vocab_only = flags & LLAMUX_LOAD_VOCAB_ONLY;
+	m->vocab_only = flags & (LLAMUX_LOAD_VOCAB_ONLY |
+				 LLAMUX_LOAD_METADATA_ONLY);
 	if (lx_gguf_get_str(&m->gguf, "general.name", &s, false, err))
 		copy_str(m->name, sizeof(m->name), &s);
 	else if (err->msg[0])
@@ -264,6 +265,8 @@ static bool load(struct llamux_model *m, unsigned int flags, struct lx_err *err)
 				       (int)LX_MIN(s.len, 64), s.ptr);
 		copy_str(m->arch, sizeof(m->arch), &s);
 	}
+	if (flags & LLAMUX_LOAD_METADATA_ONLY)
+		return true;
 	if (!lx_vocab_load(&m->vocab, &m->gguf, err))
 		return false;
 	if (lx_gguf_get_str(&m->gguf, "tokenizer.ggml.model", &s, true, err))

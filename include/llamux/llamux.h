@@ -39,6 +39,7 @@ const char *llamux_version(void);
 /* ---- models ---- */
 
 #define LLAMUX_LOAD_VOCAB_ONLY 1u	/* tokenizer only; tensors not needed */
+#define LLAMUX_LOAD_METADATA_ONLY 2u	/* GGUF metadata and tensor table only */
 
 /* Maps the file (never copies it) and checks it fully. NULL on error. */
 struct llamux_model *llamux_model_load(const char *path, unsigned int flags,
@@ -67,7 +68,7 @@ struct llamux_model_info {
 	const char *tokenizer;		/* tokenizer.ggml.model */
 	int32_t bos, eos;		/* -1 when absent */
 	bool add_bos, add_eos;
-	bool vocab_only;		/* loaded without tensors */
+	bool vocab_only;		/* loaded without weights (flags) */
 	uint64_t n_params;		/* elements over all tensors */
 	uint64_t n_bytes;		/* tensor data bytes */
 };
