@@ -23,6 +23,16 @@ void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+
+/*
+ * -ffreestanding turns off the compiler's knowledge of these, so a 4-byte
+ * memcpy used to read a float would become a call; the builtins inline small
+ * copies and still call the real function for large ones.
+ */
+#define memcpy(d, s, n) __builtin_memcpy(d, s, n)
+#define memmove(d, s, n) __builtin_memmove(d, s, n)
+#define memset(d, c, n) __builtin_memset(d, c, n)
+#define memcmp(a, b, n) __builtin_memcmp(a, b, n)
 #endif
 
 #define LX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

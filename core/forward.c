@@ -240,6 +240,16 @@ void llamux_context_reset(struct llamux_context *c)
 
 /* ---- tasks ---- */
 
+/*
+ * Threads worth waking for a step of about `work` multiply-adds: waking a
+ * thread costs microseconds, so small steps (tiny models, single tokens
+ * through small layers) run on the calling thread alone.
+ */
+static int threads_for(const struct llamux_context *c, uint64_t work)
+{
+	return work < (1u << 16) ? 1 : c->n_threads;
+}
+
 /* Splits [0, n) into nth nearly equal parts; part ith is [*lo, *hi). */
 static void split(uint64_t n, int ith, int nth, uint64_t *lo, uint64_t *hi)
 {
@@ -354,12 +364,14 @@ static void matmul(struct batch *b, const struct lx_weight *w, const float *in,
 	b->out_stride = out_stride;
 	b->accumulate = accumulate;
 	if (c->q_src != in || c->q_type != vdt || c->q_ntok != b->n) {
-		lx_host_parallel(task_quantize, b, c->n_threads);
+		lx_host_parallel(task_quantize, b,
+				 threads_for(c, (uint64_t)b->n * w->ne0));
 		c->q_src = in;
 		c->q_type = vdt;
 		c->q_ntok = b->n;
 	}
-	lx_host_parallel(task_matmul, b, c->n_threads);
+	lx_host_parallel(task_matmul, b,
+			 threads_for(c, (uint64_t)(b->n - b->row0) * w->ne0 * w->ne1));
 }
 
 /* Llama's layout rotates adjacent pairs (x[2i], x[2i+1]). */
@@ -525,9 +537,10 @@ static void task_swiglu(void *arg, int ith, int nth)
 		c->gate[i] = silu(c->gate[i]) * c->up[i];
 }
 
-static void run(struct batch *b, lx_task_fn fn)
+/* Runs a step whose cost is about `work` operations per token. */
+static void run(struct batch *b, lx_task_fn fn, uint64_t work)
 {
-	lx_host_parallel(fn, b, b->c->n_threads);
+	lx_host_parallel(fn, b, threads_for(b->c, work * b->n));
 }
 
 /* One batch of tokens at positions pos0..; logits for rows >= logits_row0. */
@@ -540,8 +553,8 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 	uint32_t l;
 
 	c->q_src = NULL;
-	run(&b, task_embed);
-	run(&b, task_rope_tables);
+	run(&b, task_embed, hp->n_embd);
+	run(&b, task_rope_tables, hp->n_rot * 16);
 	for (l = 0; l < hp->n_layer; l++) {
 		const struct lx_layer *L = &m->layers[l];
 
@@ -549,23 +562,24 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		b.norm_w = L->attn_norm;
 		b.norm_out = c->xn;
 		c->q_src = NULL;
-		run(&b, task_rmsnorm);
+		run(&b, task_rmsnorm, hp->n_embd);
 		matmul(&b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
 		matmul(&b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
 		matmul(&b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
-		run(&b, task_rope_store);
+		run(&b, task_rope_store, c->n_q + 2 * c->n_kv);
 		c->q_src = NULL;
-		run(&b, task_attention);
+		run(&b, task_attention,
+		    (uint64_t)(b.pos0 + n) * c->n_q * 2);
 		matmul(&b, &L->wo, c->attn, c->n_q, c->x, hp->n_embd, true);
 
 		b.norm_w = L->ffn_norm;
 		c->q_src = NULL;
-		run(&b, task_rmsnorm);
+		run(&b, task_rmsnorm, hp->n_embd);
 		matmul(&b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
 		       false);
 		matmul(&b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
 		c->q_src = NULL;
-		run(&b, task_swiglu);
+		run(&b, task_swiglu, hp->n_ff * 8);
 		matmul(&b, &L->w_down, c->gate, hp->n_ff, c->x, hp->n_embd, true);
 	}
 
@@ -574,7 +588,7 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 	b.norm_w = m->output_norm;
 	b.norm_out = c->xn;
 	c->q_src = NULL;
-	run(&b, task_rmsnorm);
+	run(&b, task_rmsnorm, hp->n_embd);
 	if (all_logits) {
 		matmul(&b, &m->output, c->xn, hp->n_embd, all_logits, hp->n_vocab,
 		       false);

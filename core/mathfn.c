@@ -35,27 +35,13 @@ static inline double u2d(uint64_t u)
 #define LX_MANT_MASK	0x000fffffffffffffULL
 #define LX_ABS_MASK	0x7fffffffffffffffULL
 #define LX_EXP_INF	0x7ff0000000000000ULL
-/* Mantissa bits of sqrt(2): above it, a mantissa is halved so |log m| <= ln2/2. */
+/* Mantissa of sqrt(2): larger mantissas are halved so |log m| <= ln2/2. */
 #define LX_SQRT2_MANT	0x6a09e667f3bcdULL
 
 /* 2^k for k in the normal exponent range [-1022, 1023]. */
 static inline double pow2i(int k)
 {
 	return u2d((uint64_t)(k + 1023) << 52);
-}
-
-/*
- * y * 2^k for k in [-1080, 1030]. Outside the normal range the scaling is
- * split so that the only rounding happens in the last multiply, which keeps
- * subnormal results correctly rounded from y and overflow a clean +inf.
- */
-static inline double scale2(double y, int k)
-{
-	if (k > 1023)
-		return y * pow2i(k - 1023) * 0x1p1023;
-	if (k < -1022)
-		return y * pow2i(k + 1000) * 0x1p-1000;
-	return y * pow2i(k);
 }
 
 bool lx_isnan(double x)
@@ -96,7 +82,12 @@ static inline double fast_two_sum(double a, double b, double *e)
 	return s;
 }
 
-#ifndef __FP_FAST_FMA
+/* With a hardware FMA the exact product is one instruction, never a call. */
+#if defined(__FP_FAST_FMA) || defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+#define LX_HAVE_FMA 1
+#endif
+
+#ifndef LX_HAVE_FMA
 /* a == *hi + *lo with both halves at most 26 bits wide. */
 static inline void split(double a, double *hi, double *lo)
 {
@@ -111,7 +102,7 @@ static inline void split(double a, double *hi, double *lo)
 static inline double two_prod(double a, double b, double *e)
 {
 	double p = a * b;
-#ifdef __FP_FAST_FMA
+#ifdef LX_HAVE_FMA
 	*e = __builtin_fma(a, b, -p);
 #else
 	double ah, al, bh, bl;
@@ -140,16 +131,18 @@ static inline double poly(const double *c, int n, double x)
 #define LX_SHIFT	0x1.8p52
 #define LX_INV_LN2	0x1.71547652b82fep+0
 #define LX_LN2		0x1.62e42fefa39efp-1
-/* ln2 = HI + LO to ~85 bits; HI has 32 bits so k * HI is exact for |k| < 2^21. */
+/* ln2 = HI + LO to ~85 bits; HI has 32 bits: k * HI is exact for k < 2^21. */
 #define LX_LN2_HI	0x1.62e42fee00000p-1
 #define LX_LN2_LO	0x1.a39ef35793c76p-33
 #define LX_TWO3_HI	0x1.5555555555555p-1	/* 2/3 = HI + LO */
 #define LX_TWO3_LO	0x1.5555555555555p-55
+#define LX_TWO5_HI	0x1.999999999999ap-2	/* 2/5 = HI + LO */
+#define LX_TWO5_LO	-0x1.999999999999ap-56
 #define LX_SIXTH_HI	0x1.5555555555555p-3	/* 1/6 = HI + LO */
 #define LX_SIXTH_LO	0x1.5555555555555p-57
 #define LX_PI_4		0x1.921fb54442d18p-1
 #define LX_TWO_PI	0x1.45f306dc9c883p-1	/* 2/pi */
-/* pi/2 in 23-bit slices at fixed bit positions: n * slice is exact for n < 2^30. */
+/* pi/2 in 23-bit slices at fixed bit positions: n * slice exact, n < 2^30. */
 #define LX_PIO2_1	0x1.921fb40000000p+0
 #define LX_PIO2_2	0x1.4442d00000000p-24
 #define LX_PIO2_3	0x1.8469800000000p-48
@@ -172,16 +165,16 @@ static const double exp_q[10] = {
 	0x1.1f7f7ca675720p-29,
 };
 
-/* (2 atanh(s) - 2s - 2s^3/3) / s^5 in z = s^2 on [0, 0.0295], error 2^-55. */
+/* (2 atanh(s) - 2s - 2s^3/3 - 2s^5/5) / s^7, z = s^2 in [0, 0.0295]: 2^-55.8 */
 static const double log_p[8] = {
-	0x1.999999999999ap-2,
-	0x1.2492492492525p-2,
-	0x1.c71c71c6e999ap-3,
-	0x1.745d177b75a43p-3,
-	0x1.3b1395780c5ccp-3,
-	0x1.1118da70fd2bep-3,
-	0x1.df790205d3561p-4,
-	0x1.e055002c9c986p-4,
+	0x1.2492492492492p-2,
+	0x1.c71c71c71c829p-3,
+	0x1.745d1745a2fd9p-3,
+	0x1.3b13b16c18748p-3,
+	0x1.1110f7b2c387dp-3,
+	0x1.e1f01cb9063e0p-4,
+	0x1.acf4ced48900ep-4,
+	0x1.b304267120aa7p-4,
 };
 
 /* (sin(r) - r + r^3/6) / r^5 in z = r^2 on [0, 0.62] (|r| <= pi/4 + slack). */
@@ -210,14 +203,30 @@ static const double cos_c[7] = {
  * final rounding to float dominates).
  */
 
-/* (expm1(r) - r) / r^2 on |r| <= 0.347, error 2^-35. */
-#define EQ0 0x1.fffffffffc029p-2
-#define EQ1 0x1.5555556773539p-3
-#define EQ2 0x1.5555556f376fbp-5
-#define EQ3 0x1.1110c5da10ca6p-7
-#define EQ4 0x1.6c1651ab9d3d6p-10
-#define EQ5 0x1.a1523140b6594p-13
-#define EQ6 0x1.a15b1e3cb3549p-16
+/*
+ * exp(z) = 2^(k/32) 2^(f/32) with integer k and |f| <= 1/2: the table holds
+ * the bits of 2^(j/32) (correctly rounded) and 2^(f/32) - 1 = f P(f) with
+ * relative error 2^-36.
+ */
+#define LX_32_LN2	0x1.71547652b82fep+5	/* 32 / ln2 */
+#define LX_EXPF_P0	0x1.62e42fef8dc68p-6
+#define LX_EXPF_P1	0x1.ebfbdff85ed25p-13
+#define LX_EXPF_P2	0x1.c6b13c344430ep-20
+#define LX_EXPF_P3	0x1.3b2ab6fba1298p-27
+
+static const uint64_t exp2_32[32] = {
+	0x3ff0000000000000ULL, 0x3ff059b0d3158574ULL, 0x3ff0b5586cf9890fULL,
+	0x3ff11301d0125b51ULL, 0x3ff172b83c7d517bULL, 0x3ff1d4873168b9aaULL,
+	0x3ff2387a6e756238ULL, 0x3ff29e9df51fdee1ULL, 0x3ff306fe0a31b715ULL,
+	0x3ff371a7373aa9cbULL, 0x3ff3dea64c123422ULL, 0x3ff44e086061892dULL,
+	0x3ff4bfdad5362a27ULL, 0x3ff5342b569d4f82ULL, 0x3ff5ab07dd485429ULL,
+	0x3ff6247eb03a5585ULL, 0x3ff6a09e667f3bcdULL, 0x3ff71f75e8ec5f74ULL,
+	0x3ff7a11473eb0187ULL, 0x3ff82589994cce13ULL, 0x3ff8ace5422aa0dbULL,
+	0x3ff93737b0cdc5e5ULL, 0x3ff9c49182a3f090ULL, 0x3ffa5503b23e255dULL,
+	0x3ffae89f995ad3adULL, 0x3ffb7f76f2fb5e47ULL, 0x3ffc199bdd85529cULL,
+	0x3ffcb720dcef9069ULL, 0x3ffd5818dcfba487ULL, 0x3ffdfc97337b9b5fULL,
+	0x3ffea4afa2a490daULL, 0x3fff50765b6e4540ULL,
+};
 
 /* (2 atanh(s) - 2s) / s^3 in z = s^2 on [0, 0.0295], error 2^-29.7. */
 static const double logf_r[4] = {
@@ -271,6 +280,29 @@ static const uint32_t two_over_pi[40] = {
 	0x56033046, 0xfc7b6bab, 0xf0cfbc20, 0x9af4361d,
 };
 
+/*
+ * (hi + lo) * 2^k for k in [-1080, 1030], hi + lo in [0.5, 2) with |lo| tiny.
+ * Overflow is split so it gives a clean +inf. For subnormal results the sum
+ * must be rounded once, on the subnormal grid: scaled by 2^(k + 1022), that
+ * grid has the spacing of the doubles in [1, 2), so adding 1 makes the
+ * hardware round there; removing the 1 and rescaling are then exact.
+ */
+static inline double scale2(double hi, double lo, int k)
+{
+	double s, hs, h, l;
+
+	if (k > 1023)
+		return (hi + lo) * pow2i(k - 1023) * 0x1p1023;
+	if (k > -1022)
+		return (hi + lo) * pow2i(k);
+	s = pow2i(k + 1022);
+	hs = hi * s;				/* exact, as is lo * s */
+	if (hs >= 1.0)			/* k == -1022, still normal */
+		return (hi + lo) * pow2i(k);
+	h = fast_two_sum(1.0, hs, &l);
+	return ((h + (l + lo * s)) - 1.0) * 0x1p-1022;
+}
+
 /* ---------------------------------------------------------------------- */
 /* exp */
 
@@ -295,7 +327,7 @@ static double exp_dd(double x, double xl)
 	u = fast_two_sum(t, 0.5 * z, &ul);
 	tail = z * r * poly(exp_q, 10, r);
 	tail += tl + ul + 0.5 * ze + rr * (1.0 + r);
-	return scale2(u + tail, (int)kd);
+	return scale2(u, tail, (int)kd);
 }
 
 double lx_exp(double x)
@@ -313,17 +345,19 @@ double lx_exp(double x)
 /* log */
 
 /*
- * log(x) = hi + *lo to about 2^-63 relative, for finite x > 0 (subnormals
+ * log(x) = hi + *lo to about 2^-70 relative, for finite x > 0 (subnormals
  * included). x = 2^e m with m in [sqrt2/2, sqrt2), f = m - 1 exactly and
- * log(m) = 2 atanh(s), s = f / (2 + f). The leading terms 2s and 2s^3/3
- * are formed in double-double because pow multiplies log(x) by up to ~700.
+ * log(m) = 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ..., s = f / (2 + f). pow
+ * multiplies log(x) by up to ~700, so s and the terms up to s^5 (which can
+ * reach 1e-2 and 2e-4 of the result) are formed in double-double; only the
+ * s^7 tail is left to plain rounding.
  */
 static double log_dd(double x, double *lo)
 {
 	uint64_t b = d2u(x);
 	int e = 0;
-	double m, f, t, tl, s, sl, p, pe, z, ze, c, cl, bb, bl, h, hl, eh, big,
-	       bigl, rest;
+	double m, f, t, tl, s, sl, p, pe, z, ze, c, cl, q, ql, bb, bl, d, dl,
+	       h, hl, hl2, eh, big, bigl, rest;
 
 	if (b < (1ULL << 52)) {		/* subnormal: make it normal */
 		b = d2u(x * 0x1p54);
@@ -340,26 +374,33 @@ static double log_dd(double x, double *lo)
 	m = u2d(b);
 	f = m - 1.0;
 
-	/* s + sl = f / (2 + f) to ~2^-100: divide, then correct the residual. */
+	/* s + sl = f / (2 + f) to ~2^-100: divide, then fix the residual. */
 	t = fast_two_sum(2.0, f, &tl);
 	s = f / t;
 	p = two_prod(s, t, &pe);
-	sl = (((f - p) - pe) - s * tl) / t;	/* f - p is exact (Sterbenz) */
+	sl = (((f - p) - pe) - s * tl) / t;	/* f - p exact (Sterbenz) */
 
-	/* (2/3) s^3 as bb + bl. */
+	/* s^2 = z + ze, s^3 = c + cl, s^5 = q + ql. */
 	z = two_prod(s, s, &ze);
 	c = two_prod(s, z, &cl);
 	cl += s * ze;
+	q = two_prod(c, z, &ql);
+	ql += c * ze + cl * z;
+	/* (2/3) s^3 = bb + bl, (2/5) s^5 = d + dl. */
 	bb = two_prod(c, LX_TWO3_HI, &bl);
 	bl += c * LX_TWO3_LO + cl * LX_TWO3_HI;
+	d = two_prod(q, LX_TWO5_HI, &dl);
+	dl += q * LX_TWO5_LO + ql * LX_TWO5_HI;
 
-	/* Everything small: 2 sl, its share of the cubic, the s^5 tail. */
-	rest = bl + 2.0 * sl * (1.0 + z) + s * z * z * poly(log_p, 8, z);
+	/* Small terms: sl * d(2 atanh s)/ds = 2 sl / (1 - z), the s^7 tail. */
+	rest = bl + dl + 2.0 * sl * (1.0 + z * (1.0 + z * (1.0 + z))) +
+	       q * z * poly(log_p, 8, z);
 
 	h = fast_two_sum(2.0 * s, bb, &hl);
+	h = fast_two_sum(h, d, &hl2);
 	eh = (double)e * LX_LN2_HI;		/* exact */
-	big = fast_two_sum(eh, h, &bigl);	/* |eh| >= ln2 > |h| or eh == 0 */
-	rest += bigl + hl + (double)e * LX_LN2_LO;
+	big = fast_two_sum(eh, h, &bigl);	/* |eh| > |h| or eh == 0 */
+	rest += bigl + hl + hl2 + (double)e * LX_LN2_LO;
 	return fast_two_sum(big, rest, lo);
 }
 
@@ -388,7 +429,7 @@ static int int_kind(double y)
 	int64_t i;
 
 	if (ay >= 0x1p53)
-		return 2;	/* every double this large is an even integer */
+		return 2;	/* all doubles this large are even integers */
 	if (ay < 1.0)
 		return 0;
 	i = (int64_t)ay;
@@ -399,8 +440,8 @@ static int int_kind(double y)
 
 /*
  * exp(y log x) with log x in double-double and the product split exactly,
- * so the error stays near one ulp even when y log x approaches +-709. The
- * special cases follow C99 Annex F, like libm.
+ * so the error stays near half an ulp even when y log x approaches +-709.
+ * The special cases follow C99 Annex F, like libm.
  */
 double lx_pow(double x, double y)
 {
@@ -453,7 +494,7 @@ static inline uint32_t limb(const uint32_t *p, int n, int i)
 	return (i >= 0 && i < n) ? p[i] : 0;
 }
 
-/* Bits [pos, pos + 64) of the little-endian limb array p; missing bits are 0. */
+/* Bits [pos, pos + 64) of little-endian limbs p[0..n); missing bits are 0. */
 static uint64_t bits64(const uint32_t *p, int n, int pos)
 {
 	int lsh = 0, i, sh;
@@ -544,7 +585,7 @@ static unsigned int rem_pio2_large(double x, double *r, double *rl)
 	f1 = bits64(prod, 9, s - 128);
 	f2 = bits64(prod, 9, s - 192);
 	neg = f0 >> 63;
-	if (neg) {			/* fraction >= 1/2: use n + 1, frac - 1 */
+	if (neg) {		/* fraction >= 1/2: use n + 1, frac - 1 */
 		n++;
 		f2 = ~f2 + 1;
 		f1 = ~f1 + (f2 == 0);
@@ -586,10 +627,10 @@ static unsigned int rem_pio2_large(double x, double *r, double *rl)
 }
 
 /*
- * x = n pi/2 + r + rl with |r| <= ~pi/4; returns n mod 4. Up to 2^30, n * pi/2
+ * x = n pi/2 + r + rl with |r| <= ~pi/4; returns n mod 4. Below 2^30, n pi/2
  * is subtracted in five slices (Cody-Waite): the first two products and
- * differences are exact, the rest are carried in double-double, giving
- * r to ~2^-114 absolute, enough for the closest doubles to a multiple of pi/2.
+ * differences are exact, the rest are carried in double-double, giving r to
+ * ~2^-114 absolute, enough for the doubles closest to a multiple of pi/2.
  */
 static unsigned int rem_pio2(double x, double *r, double *rl)
 {
@@ -615,9 +656,9 @@ static unsigned int rem_pio2(double x, double *r, double *rl)
 }
 
 /*
- * sin(r + rl) for |r| <= ~pi/4. The r^3/6 term reaches a tenth of the result,
- * so it is formed in double-double; otherwise its rounding alone would cost a
- * quarter ulp. cos(r) ~ 1 - r^2/2 is enough for the rl term.
+ * sin(r + rl) for |r| <= ~pi/4. The r^3/6 term reaches a tenth of the
+ * result, so it is formed in double-double; otherwise its rounding alone
+ * would cost a quarter ulp. cos(r) ~ 1 - r^2/2 is enough for the rl term.
  */
 static double sin_k(double r, double rl)
 {
@@ -643,12 +684,23 @@ static double cos_k(double r, double rl)
 		    (z * z * poly(cos_c, 7, z) - r * rl));
 }
 
+/*
+ * Below 2^-27, x^3/6 and x^2/2 are under half an ulp of x and 1: sin x = x
+ * (which also keeps the sign of -0) and cos x = 1.
+ */
+#define LX_TINY 0x1p-27
+
 void lx_sincos(double x, double *s, double *c)
 {
 	double r, rl, sr, cr;
 
 	if (lx_isnan(x) || lx_isinf(x)) {
 		*s = *c = x - x;
+		return;
+	}
+	if (__builtin_fabs(x) < LX_TINY) {
+		*s = x;
+		*c = 1.0;
 		return;
 	}
 	switch (rem_pio2(x, &r, &rl)) {
@@ -679,6 +731,8 @@ double lx_sin(double x)
 
 	if (lx_isnan(x) || lx_isinf(x))
 		return x - x;
+	if (__builtin_fabs(x) < LX_TINY)
+		return x;
 	switch (rem_pio2(x, &r, &rl)) {
 	case 0:
 		return sin_k(r, rl);
@@ -697,6 +751,8 @@ double lx_cos(double x)
 
 	if (lx_isnan(x) || lx_isinf(x))
 		return x - x;
+	if (__builtin_fabs(x) < LX_TINY)
+		return 1.0;
 	switch (rem_pio2(x, &r, &rl)) {
 	case 0:
 		return cos_k(r, rl);
@@ -718,27 +774,28 @@ double lx_sqrt(double x)
 /* Single precision: evaluated in double, rounded once at the end. */
 
 /*
- * For |z| < ~110: exp(z) = 2^k (1 + p), returning p and setting *sc = 2^k.
- * One multiply-subtract with a plain double ln2 is enough here: its error,
- * k * 2^-54, stays far below float precision.
+ * For |z| < ~110: exp(z) = sc (1 + p), returning p and setting *sc. The
+ * rounding of z * 32/ln2 costs at most 2^-41 * ln2/32 relative, far below
+ * float precision, so no extended-precision reduction is needed. Adding the
+ * shift leaves k in the low bits of u; (kb - j) << 47 moves k / 32 into the
+ * exponent field (the shift constant's own bits fall off the top).
  */
 static inline double exp_core(double z, double *sc)
 {
-	double kd, r;
+	double t = z * LX_32_LN2, u = t + LX_SHIFT, f;
+	uint64_t kb = d2u(u), j = kb & 31;
 
-	kd = z * LX_INV_LN2 + LX_SHIFT;
-	kd -= LX_SHIFT;
-	r = z - kd * LX_LN2;
-	*sc = pow2i((int)kd);
-	return r + r * r * (EQ0 + r * (EQ1 + r * (EQ2 + r * (EQ3 + r * (EQ4 +
-		r * (EQ5 + r * EQ6))))));
+	f = t - (u - LX_SHIFT);
+	*sc = u2d(exp2_32[j] + ((kb - j) << 47));
+	return f * (LX_EXPF_P0 + f * (LX_EXPF_P1 + f * (LX_EXPF_P2 +
+		f * LX_EXPF_P3)));
 }
 
 float lx_expf(float x)
 {
 	double z = x, sc, p;
 
-	/* Outside (-104, 89) the float result is 0 or +inf; NaN falls in too. */
+	/* Outside (-104, 89) the result is 0 or +inf; NaN also lands here. */
 	if (!(z > -104.0 && z < 89.0)) {
 		if (x != x)
 			return x + x;
@@ -792,7 +849,7 @@ float lx_tanhf(float x)
 		return x > 0.0f ? 1.0f : -1.0f;
 	}
 	p = exp_core(2.0 * ax, &sc);
-	em = (sc - 1.0) + sc * p;	/* sc - 1 is exact */
+	em = (sc - 1.0) + sc * p;	/* sc == 1 exactly when em is tiny */
 	return (float)__builtin_copysign(em / (em + 2.0), (double)x);
 }
 

@@ -58,6 +58,7 @@ static bool load_hparams(struct llamux_model *m, struct lx_err *err)
 	struct lx_hparams *hp = &m->hp;
 	struct lx_gguf_str s;
 	float factor = 0.0f;
+	uint32_t value_dim;
 	char key[128];
 
 	if (!get_u32(m, "context_length", &hp->n_ctx_train, true, err) ||
@@ -83,6 +84,12 @@ static bool load_hparams(struct llamux_model *m, struct lx_err *err)
 	if (!get_u32(m, "attention.head_count_kv", &hp->n_head_kv, false, err) ||
 	    !get_u32(m, "attention.key_length", &hp->head_dim, false, err))
 		return false;
+	value_dim = hp->head_dim;
+	if (!get_u32(m, "attention.value_length", &value_dim, false, err))
+		return false;
+	if (value_dim != hp->head_dim)
+		return lx_fail(err, "%s.attention.value_length %u differs from key_length %u, which is not supported",
+			       m->arch, value_dim, hp->head_dim);
 	hp->n_rot = hp->head_dim;
 	hp->rope_freq_base = 10000.0f;
 	hp->rope_freq_scale = 1.0f;
@@ -274,6 +281,8 @@ static bool load(struct llamux_model *m, unsigned int flags, struct lx_err *err)
 	m->hp.n_vocab = m->vocab.n;
 	if (m->vocab_only)
 		return true;
+	if (m->gguf.n_tensors == 0)
+		return lx_fail(err, "the file has no tensors (a vocabulary-only GGUF?); it can tokenize but not run");
 	if (lx_strcmp(m->arch, "llama") != 0)
 		return lx_fail(err, "model architecture '%s' is not supported (supported: llama)",
 			       m->arch);
