@@ -12,7 +12,7 @@
 #include "mathfn.h"
 #include "quant.h"
 
-#define DEFAULT_N_BATCH 256
+#define DEFAULT_N_BATCH 512
 #define DEFAULT_MAX_CTX 4096
 
 struct llamux_context {
@@ -32,10 +32,9 @@ struct llamux_context {
 	/* Scratch for one batch, rows of n_batch tokens. */
 	float *x;		/* [n_batch][n_embd] residual stream */
 	float *xn;		/* [n_batch][n_embd] normed input of a block */
-	float *q;		/* [n_batch][n_q] */
+	float *q;		/* [n_batch][n_q], then attention output */
 	float *k;		/* [n_batch][n_kv] */
 	float *v;		/* [n_batch][n_kv] */
-	float *attn;		/* [n_batch][n_q] attention output */
 	float *gate;		/* [n_batch][n_ff] */
 	float *up;		/* [n_batch][n_ff] */
 	float *scores;		/* [n_threads][n_ctx + head_dim] attention
@@ -97,7 +96,6 @@ void llamux_context_free(struct llamux_context *c)
 	lx_host_free(c->q);
 	lx_host_free(c->k);
 	lx_host_free(c->v);
-	lx_host_free(c->attn);
 	lx_host_free(c->gate);
 	lx_host_free(c->up);
 	lx_host_free(c->scores);
@@ -147,7 +145,6 @@ static bool context_init(struct llamux_context *c,
 	    !alloc_floats(&c->q, nb * c->n_q, err) ||
 	    !alloc_floats(&c->k, nb * c->n_kv, err) ||
 	    !alloc_floats(&c->v, nb * c->n_kv, err) ||
-	    !alloc_floats(&c->attn, nb * c->n_q, err) ||
 	    !alloc_floats(&c->gate, nb * hp->n_ff, err) ||
 	    !alloc_floats(&c->up, nb * hp->n_ff, err) ||
 	    !alloc_floats(&c->scores, (uint64_t)c->n_threads *
@@ -486,7 +483,8 @@ static void task_attention(void *arg, int ith, int nth)
 		uint32_t h = (uint32_t)(job % hp->n_head);
 		uint32_t kvh = h / group, n_keys = b->pos0 + t + 1, j, d;
 		const float *q = c->q + (uint64_t)t * c->n_q + h * hd;
-		float *out = c->attn + (uint64_t)t * c->n_q + h * hd;
+		/* The output replaces this head's query, which only this job reads. */
+		float *out = c->q + (uint64_t)t * c->n_q + h * hd;
 		float max = -LX_INFINITY;
 		double sum = 0.0;
 		float inv;
@@ -570,7 +568,7 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		c->q_src = NULL;
 		run(&b, task_attention,
 		    (uint64_t)(b.pos0 + n) * c->n_q * 2);
-		matmul(&b, &L->wo, c->attn, c->n_q, c->x, hp->n_embd, true);
+		matmul(&b, &L->wo, c->q, c->n_q, c->x, hp->n_embd, true);
 
 		b.norm_w = L->ffn_norm;
 		c->q_src = NULL;

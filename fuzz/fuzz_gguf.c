@@ -157,7 +157,8 @@ static void walk(const struct lx_gguf *g, const uint8_t *data, size_t size)
 		walk_kv(g, &g->kv[i], i < 64);
 	for (i = 0; i < g->n_tensors; i++)
 		walk_tensor(g, &g->tensors[i], i < 1024);
-	REQUIRE(!lx_gguf_find_tensor(g, "fuzz.no.such.tensor"));
+	/* Names are never empty (a fixed name could be in the input). */
+	REQUIRE(!lx_gguf_find_tensor(g, ""));
 	if (g->n_tensors > 128)
 		return;
 	for (i = 0; i < g->n_tensors; i++)

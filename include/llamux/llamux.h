@@ -139,7 +139,7 @@ enum llamux_kv_type { LLAMUX_KV_F16 = 0, LLAMUX_KV_F32 = 1 };
 
 struct llamux_context_params {
 	uint32_t n_ctx;		/* tokens; 0: min(trained context, 4096) */
-	uint32_t n_batch;	/* tokens per forward pass, default 512 */
+	uint32_t n_batch;	/* tokens per forward pass (default 512) */
 	int32_t n_threads;	/* 0: all the host offers */
 	enum llamux_kv_type kv_type;
 };
