@@ -15,7 +15,7 @@ all: build
 
 build:
 	@scripts/deps.sh build
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
 	cmake --build build -j$(JOBS)
 
 run: build
