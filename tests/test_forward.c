@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Forward-pass properties the reference comparisons do not cover: a prompt
+ * fed in one batch, in small batches or token by token gives the same
+ * logits; thread count does not change them; an F32 KV cache stays close
+ * to F16; a full context is an error that leaves the context usable; and
+ * tied output weights (no output.weight) compute the same as an explicit copy.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "gguf.h"
+#include "llamux/llamux.h"
+#include "testlib.h"
+
+#define STORIES "../shared/models/stories260K.gguf"
+
+static const int32_t prompt[] = { 1, 403, 407, 261, 378, 432, 383, 286, 261,
+				  376, 298, 315, 421, 395, 317, 426 };
+#define N_PROMPT ((size_t)(sizeof(prompt) / sizeof(prompt[0])))
+
+static float *eval(struct llamux_model *m, uint32_t n_batch, int threads,
+		   enum llamux_kv_type kv, bool one_by_one)
+{
+	struct llamux_context_params p;
+	struct llamux_context *c;
+	size_t nv = (size_t)llamux_n_vocab(m), i;
+	float *out = malloc(N_PROMPT * nv * sizeof(float));
+	char err[LLAMUX_ERR_MAX] = "";
+
+	llamux_context_default_params(&p);
+	p.n_ctx = 64;
+	p.n_batch = n_batch;
+	p.n_threads = threads;
+	p.kv_type = kv;
+	c = llamux_context_new(m, &p, err);
+	CHECK(c != NULL, "%s", err);
+	if (!c)
+		return out;
+	if (one_by_one) {
+		for (i = 0; i < N_PROMPT; i++)
+			CHECK(llamux_decode(c, prompt + i, 1, out + i * nv, err) ==
+			      LLAMUX_OK, "%s", err);
+	} else {
+		CHECK(llamux_decode(c, prompt, N_PROMPT, out, err) == LLAMUX_OK,
+		      "%s", err);
+	}
+	CHECK(memcmp(llamux_logits(c), out + (N_PROMPT - 1) * nv,
+		     nv * sizeof(float)) == 0, "llamux_logits is not the last row");
+	llamux_context_free(c);
+	return out;
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fabs((double)a[i] - b[i]) > m)
+			m = fabs((double)a[i] - b[i]);
+	return m;
+}
+
+static void test_batching(struct llamux_model *m)
+{
+	size_t n = N_PROMPT * (size_t)llamux_n_vocab(m);
+	float *full = eval(m, 512, 1, LLAMUX_KV_F16, false);
+	float *small = eval(m, 3, 1, LLAMUX_KV_F16, false);
+	float *single = eval(m, 512, 1, LLAMUX_KV_F16, true);
+	float *threads = eval(m, 512, 2, LLAMUX_KV_F16, false);
+	float *kv32 = eval(m, 512, 1, LLAMUX_KV_F32, false);
+
+	/* Each row's arithmetic is the same whatever the batching. */
+	CHECK(max_diff(full, small, n) == 0.0, "batches of 3 differ by %g",
+	      max_diff(full, small, n));
+	CHECK(max_diff(full, single, n) == 0.0, "token by token differs by %g",
+	      max_diff(full, single, n));
+	CHECK(max_diff(full, threads, n) == 0.0, "2 threads differ by %g",
+	      max_diff(full, threads, n));
+	CHECK(max_diff(full, kv32, n) > 0.0 && max_diff(full, kv32, n) < 0.05,
+	      "F32 KV cache differs by %g", max_diff(full, kv32, n));
+	free(full);
+	free(small);
+	free(single);
+	free(threads);
+	free(kv32);
+}
+
+static void test_context_full(struct llamux_model *m)
+{
+	struct llamux_context_params p;
+	struct llamux_context *c;
+	char err[LLAMUX_ERR_MAX] = "";
+
+	llamux_context_default_params(&p);
+	p.n_ctx = 8;
+	c = llamux_context_new(m, &p, err);
+	CHECK(c && llamux_n_ctx(c) == 8, "context of 8");
+	if (!c)
+		return;
+	CHECK(llamux_decode(c, prompt, 6, NULL, err) == LLAMUX_OK, "%s", err);
+	CHECK(llamux_decode(c, prompt, 3, NULL, err) == LLAMUX_ERR_CONTEXT_FULL &&
+	      strstr(err, "context full: 6 tokens in the context + 3 new exceed its size of 8"),
+	      "overflow: %s", err);
+	CHECK(llamux_n_past(c) == 6, "n_past changed on overflow");
+	CHECK(llamux_decode(c, prompt, 2, NULL, err) == LLAMUX_OK, "%s", err);
+	CHECK(llamux_n_past(c) == 8, "n_past %u", llamux_n_past(c));
+	llamux_context_reset(c);
+	CHECK(llamux_n_past(c) == 0 &&
+	      llamux_decode(c, prompt, 8, NULL, err) == LLAMUX_OK,
+	      "reset: %s", err);
+	{
+		int32_t bad = 512;
+
+		llamux_context_reset(c);
+		CHECK(llamux_decode(c, &bad, 1, NULL, err) == LLAMUX_ERR_INVALID &&
+		      strstr(err, "outside the vocabulary"), "bad token: %s", err);
+	}
+	llamux_context_free(c);
+}
+
+/* Copies the bytes of tensor `from` over tensor `to` (same size). */
+static void copy_tensor(uint8_t *file, const struct lx_gguf *g, const char *to,
+			const char *from)
+{
+	const struct lx_gguf_tensor *a = lx_gguf_find_tensor(g, to);
+	const struct lx_gguf_tensor *b = lx_gguf_find_tensor(g, from);
+
+	CHECK(a && b && a->size == b->size, "tensors %s/%s", to, from);
+	memcpy(file + ((const uint8_t *)a->data - g->base),
+	       (const uint8_t *)b->data, b->size);
+}
+
+static void test_tied_output(void)
+{
+	size_t size, nv, n, i;
+	uint8_t *base = tl_read_file(STORIES, &size);
+	uint8_t *a = malloc(size), *b = malloc(size);
+	const struct lx_gguf_tensor *out;
+	struct llamux_model *ma, *mb;
+	struct lx_gguf g;
+	struct lx_err e;
+	char err[LLAMUX_ERR_MAX] = "";
+	float *la, *lb;
+
+	CHECK(base && lx_gguf_parse(&g, base, size, &e), "parse stories");
+	if (!base)
+		return;
+	/* a: embeddings = output weights, output.weight present. */
+	memcpy(a, base, size);
+	copy_tensor(a, &g, "token_embd.weight", "output.weight");
+	/* b: the same, but output.weight renamed away: output is tied. */
+	memcpy(b, a, size);
+	out = lx_gguf_find_tensor(&g, "output.weight");
+	b[(const uint8_t *)out->name.ptr - base + 5] = 'X';
+	lx_gguf_free(&g);
+
+	ma = llamux_model_load_memory(a, size, 0, err);
+	CHECK(ma != NULL, "%s", err);
+	mb = llamux_model_load_memory(b, size, 0, err);
+	CHECK(mb != NULL, "%s", err);
+	if (ma && mb) {
+		nv = (size_t)llamux_n_vocab(ma);
+		n = N_PROMPT * nv;
+		la = eval(ma, 512, 1, LLAMUX_KV_F16, false);
+		lb = eval(mb, 512, 1, LLAMUX_KV_F16, false);
+		CHECK(max_diff(la, lb, n) == 0.0, "tied output differs by %g",
+		      max_diff(la, lb, n));
+		for (i = 0; i < n && la[i] == 0.0f; i++)
+			;
+		CHECK(i < n, "logits all zero");
+		free(la);
+		free(lb);
+	}
+	llamux_model_free(ma);
+	llamux_model_free(mb);
+	free(a);
+	free(b);
+	free(base);
+}
+
+int main(void)
+{
+	char err[LLAMUX_ERR_MAX] = "";
+	struct llamux_model *m = llamux_model_load(STORIES, 0, err);
+
+	CHECK(m != NULL, "%s", err);
+	if (m) {
+		test_batching(m);
+		test_context_full(m);
+		llamux_model_free(m);
+	}
+	test_tied_output();
+	return tl_finish("test_forward");
+}
