@@ -19,7 +19,7 @@ struct llamux_context {
 	const struct llamux_model *m;
 	uint32_t n_ctx;		/* KV cache capacity in tokens */
 	uint32_t n_batch;	/* tokens per forward pass */
-	int n_threads;
+	uint32_t n_threads;
 	enum llamux_kv_type kv_type;
 	uint32_t n_past;	/* tokens already in the KV cache */
 
@@ -123,7 +123,8 @@ static bool context_init(struct llamux_context *c,
 			       c->n_ctx, 1u << 24);
 	c->n_batch = p->n_batch ? p->n_batch : DEFAULT_N_BATCH;
 	c->n_batch = LX_MIN(c->n_batch, c->n_ctx);
-	c->n_threads = p->n_threads > 0 ? p->n_threads : lx_host_max_threads();
+	c->n_threads = p->n_threads > 0 ? (uint32_t)p->n_threads :
+		       lx_host_max_threads();
 	c->n_threads = LX_MIN(c->n_threads, lx_host_max_threads());
 	if (p->kv_type != LLAMUX_KV_F16 && p->kv_type != LLAMUX_KV_F32)
 		return lx_fail(err, "unknown KV cache type %d", (int)p->kv_type);
@@ -156,7 +157,6 @@ static bool context_init(struct llamux_context *c,
 	c->rope_freq = lx_host_alloc((hp->n_rot / 2 + 1) * sizeof(double));
 	if (!c->rope_freq)
 		return lx_fail(err, "out of memory");
-	lx_host_fpu_begin();
 	for (i = 0; i < hp->n_rot / 2; i++) {
 		double f = lx_pow(hp->rope_freq_base, -2.0 * i / hp->n_rot);
 
@@ -165,7 +165,6 @@ static bool context_init(struct llamux_context *c,
 			f /= m->rope_freq_factors[i];
 		c->rope_freq[i] = f;
 	}
-	lx_host_fpu_end();
 
 	c->qbuf_row = 0;
 	max_qrow(&c->qbuf_row, &m->output);
@@ -238,17 +237,28 @@ void llamux_context_reset(struct llamux_context *c)
 /* ---- tasks ---- */
 
 /*
- * Threads worth waking for a step of about `work` multiply-adds: waking a
- * thread costs microseconds, so small steps (tiny models, single tokens
- * through small layers) run on the calling thread alone.
+ * Runs a step of `units` independent pieces (rows, tokens, heads) costing
+ * about `work` multiply-adds in all. Tasks are about TASK_GRAIN each, so the
+ * kernel can reschedule between them; small steps (tiny models, one token
+ * through a small layer) stay on the calling thread, since waking a thread
+ * costs microseconds.
  */
-static int threads_for(const struct llamux_context *c, uint64_t work)
+#define TASK_GRAIN (1u << 20)
+
+static void run_tasks(const struct llamux_context *c, lx_task_fn fn, void *arg,
+		      uint64_t units, uint64_t work)
 {
-	return work < (1u << 16) ? 1 : c->n_threads;
+	uint32_t workers = work < (1u << 16) ? 1 : (uint32_t)c->n_threads;
+	uint64_t tasks = work / TASK_GRAIN + 1;
+
+	tasks = LX_MAX(tasks, (uint64_t)workers);
+	tasks = LX_MIN(tasks, LX_MAX(units, (uint64_t)1));
+	lx_host_parallel(fn, arg, (uint32_t)tasks, workers);
 }
 
 /* Splits [0, n) into nth nearly equal parts; part ith is [*lo, *hi). */
-static void split(uint64_t n, int ith, int nth, uint64_t *lo, uint64_t *hi)
+static void split(uint64_t n, uint32_t ith, uint32_t nth, uint64_t *lo,
+		  uint64_t *hi)
 {
 	*lo = n * (uint64_t)ith / (uint64_t)nth;
 	*hi = n * (uint64_t)(ith + 1) / (uint64_t)nth;
@@ -270,13 +280,15 @@ struct batch {
 	float *norm_out;
 };
 
-static void task_embed(void *arg, int ith, int nth)
+static void task_embed(void *arg, uint32_t ith, uint32_t nth,
+		       uint32_t worker)
 {
 	struct batch *b = arg;
 	const struct lx_weight *e = &b->c->m->tok_embd;
 	const lx_to_float_fn to_float = lx_type_traits(e->type)->to_float;
 	uint64_t lo, hi, t;
 
+	(void)worker;
 	split(b->n, ith, nth, &lo, &hi);
 	for (t = lo; t < hi; t++)
 		to_float(e->data + (uint64_t)b->tokens[t] * e->row_bytes,
@@ -298,19 +310,22 @@ static void rmsnorm(float *y, const float *x, const float *w, uint32_t n,
 		y[i] = x[i] * scale * w[i];
 }
 
-static void task_rmsnorm(void *arg, int ith, int nth)
+static void task_rmsnorm(void *arg, uint32_t ith, uint32_t nth,
+			 uint32_t worker)
 {
 	struct batch *b = arg;
 	const struct lx_hparams *hp = &b->c->m->hp;
 	uint64_t lo, hi, t;
 
+	(void)worker;
 	split(b->n - b->row0, ith, nth, &lo, &hi);
 	for (t = b->row0 + lo; t < b->row0 + hi; t++)
 		rmsnorm(b->norm_out + t * hp->n_embd, b->c->x + t * hp->n_embd,
 			b->norm_w, hp->n_embd, hp->norm_eps);
 }
 
-static void task_quantize(void *arg, int ith, int nth)
+static void task_quantize(void *arg, uint32_t ith, uint32_t nth,
+			  uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
@@ -318,13 +333,15 @@ static void task_quantize(void *arg, int ith, int nth)
 		lx_type_traits(lx_type_traits(b->w->type)->vec_dot_type);
 	uint64_t lo, hi, t;
 
+	(void)worker;
 	split(b->n - b->row0, ith, nth, &lo, &hi);
 	for (t = b->row0 + lo; t < b->row0 + hi; t++)
 		vt->from_float(b->in + t * b->in_stride, c->qbuf + t * c->qbuf_row,
 			       b->w->ne0);
 }
 
-static void task_matmul(void *arg, int ith, int nth)
+static void task_matmul(void *arg, uint32_t ith, uint32_t nth,
+			uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
@@ -332,6 +349,7 @@ static void task_matmul(void *arg, int ith, int nth)
 	const lx_vec_dot_fn dot = lx_type_traits(w->type)->vec_dot;
 	uint64_t lo, hi, r, t;
 
+	(void)worker;
 	split(w->ne1, ith, nth, &lo, &hi);
 	/* Row-outer: each weight row is read once for the whole batch. */
 	for (r = lo; r < hi; r++) {
@@ -361,14 +379,14 @@ static void matmul(struct batch *b, const struct lx_weight *w, const float *in,
 	b->out_stride = out_stride;
 	b->accumulate = accumulate;
 	if (c->q_src != in || c->q_type != vdt || c->q_ntok != b->n) {
-		lx_host_parallel(task_quantize, b,
-				 threads_for(c, (uint64_t)b->n * w->ne0));
+		run_tasks(c, task_quantize, b, b->n - b->row0,
+			  (uint64_t)(b->n - b->row0) * w->ne0);
 		c->q_src = in;
 		c->q_type = vdt;
 		c->q_ntok = b->n;
 	}
-	lx_host_parallel(task_matmul, b,
-			 threads_for(c, (uint64_t)(b->n - b->row0) * w->ne0 * w->ne1));
+	run_tasks(c, task_matmul, b, w->ne1,
+		  (uint64_t)(b->n - b->row0) * w->ne0 * w->ne1);
 }
 
 /* Llama's layout rotates adjacent pairs (x[2i], x[2i+1]). */
@@ -385,13 +403,15 @@ static void rope_rotate(float *x, const float *cs, uint32_t n_rot)
 	}
 }
 
-static void task_rope_tables(void *arg, int ith, int nth)
+static void task_rope_tables(void *arg, uint32_t ith, uint32_t nth,
+			     uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	uint32_t half = c->m->hp.n_rot / 2, i;
 	uint64_t lo, hi, t;
 
+	(void)worker;
 	split(b->n, ith, nth, &lo, &hi);
 	for (t = lo; t < hi; t++) {
 		double pos = (double)(b->pos0 + t);
@@ -408,7 +428,8 @@ static void task_rope_tables(void *arg, int ith, int nth)
 }
 
 /* RoPE on q and k, then k and v into the cache at their positions. */
-static void task_rope_store(void *arg, int ith, int nth)
+static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
+			    uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
@@ -416,6 +437,7 @@ static void task_rope_store(void *arg, int ith, int nth)
 	uint64_t lo, hi, t;
 	uint32_t h, i;
 
+	(void)worker;
 	split(b->n, ith, nth, &lo, &hi);
 	for (t = lo; t < hi; t++) {
 		const float *cs = c->rope + t * hp->n_rot;
@@ -464,14 +486,15 @@ static float round_f16(float x)
  * matching it keeps quantized models (whose activation rounding amplifies
  * small differences) close to the reference.
  */
-static void task_attention(void *arg, int ith, int nth)
+static void task_attention(void *arg, uint32_t ith, uint32_t nth,
+			   uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	const struct lx_hparams *hp = &c->m->hp;
 	uint32_t group = hp->n_head / hp->n_head_kv, hd = hp->head_dim;
 	float scale = 1.0f / lx_sqrtf((float)hd);
-	float *att = c->scores + (uint64_t)ith * (c->n_ctx + hd);
+	float *att = c->scores + (uint64_t)worker * (c->n_ctx + hd);
 	float *qr = att + c->n_ctx;
 	bool f16 = c->kv_type == LLAMUX_KV_F16;
 	uint64_t base = (uint64_t)b->layer * c->n_ctx * c->n_kv;
@@ -524,21 +547,23 @@ static float silu(float x)
 	return x / (1.0f + lx_expf(-x));
 }
 
-static void task_swiglu(void *arg, int ith, int nth)
+static void task_swiglu(void *arg, uint32_t ith, uint32_t nth,
+			uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	uint64_t n = (uint64_t)b->n * c->m->hp.n_ff, lo, hi, i;
 
+	(void)worker;
 	split(n, ith, nth, &lo, &hi);
 	for (i = lo; i < hi; i++)
 		c->gate[i] = silu(c->gate[i]) * c->up[i];
 }
 
-/* Runs a step whose cost is about `work` operations per token. */
-static void run(struct batch *b, lx_task_fn fn, uint64_t work)
+/* A step over the batch's tokens costing about `work` per token. */
+static void run(struct batch *b, lx_task_fn fn, uint64_t units, uint64_t work)
 {
-	lx_host_parallel(fn, b, threads_for(b->c, work * b->n));
+	run_tasks(b->c, fn, b, units, work * b->n);
 }
 
 /* One batch of tokens at positions pos0..; logits for rows >= logits_row0. */
@@ -551,8 +576,8 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 	uint32_t l;
 
 	c->q_src = NULL;
-	run(&b, task_embed, hp->n_embd);
-	run(&b, task_rope_tables, hp->n_rot * 16);
+	run(&b, task_embed, n, hp->n_embd);
+	run(&b, task_rope_tables, n, hp->n_rot * 16);
 	for (l = 0; l < hp->n_layer; l++) {
 		const struct lx_layer *L = &m->layers[l];
 
@@ -560,24 +585,24 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		b.norm_w = L->attn_norm;
 		b.norm_out = c->xn;
 		c->q_src = NULL;
-		run(&b, task_rmsnorm, hp->n_embd);
+		run(&b, task_rmsnorm, n, hp->n_embd);
 		matmul(&b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
 		matmul(&b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
 		matmul(&b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
-		run(&b, task_rope_store, c->n_q + 2 * c->n_kv);
+		run(&b, task_rope_store, n, c->n_q + 2 * c->n_kv);
 		c->q_src = NULL;
-		run(&b, task_attention,
+		run(&b, task_attention, (uint64_t)n * hp->n_head,
 		    (uint64_t)(b.pos0 + n) * c->n_q * 2);
 		matmul(&b, &L->wo, c->q, c->n_q, c->x, hp->n_embd, true);
 
 		b.norm_w = L->ffn_norm;
 		c->q_src = NULL;
-		run(&b, task_rmsnorm, hp->n_embd);
+		run(&b, task_rmsnorm, n, hp->n_embd);
 		matmul(&b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
 		       false);
 		matmul(&b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
 		c->q_src = NULL;
-		run(&b, task_swiglu, hp->n_ff * 8);
+		run(&b, task_swiglu, (uint64_t)n * hp->n_ff, hp->n_ff * 8);
 		matmul(&b, &L->w_down, c->gate, hp->n_ff, c->x, hp->n_embd, true);
 	}
 
@@ -586,7 +611,7 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 	b.norm_w = m->output_norm;
 	b.norm_out = c->xn;
 	c->q_src = NULL;
-	run(&b, task_rmsnorm, hp->n_embd);
+	run(&b, task_rmsnorm, n, hp->n_embd);
 	if (all_logits) {
 		matmul(&b, &m->output, c->xn, hp->n_embd, all_logits, hp->n_vocab,
 		       false);

@@ -33,17 +33,28 @@ bool lx_host_file_open(const char *path, struct lx_host_file *f,
 void lx_host_file_close(struct lx_host_file *f);
 
 /*
- * Parallel work: runs fn(arg, i, n) for every i in [0, n) on up to n host
- * threads and returns when all have finished. The host brackets each call of
- * fn with an FPU section, so tasks may use floating point and SIMD freely.
- * n never exceeds lx_host_max_threads().
+ * Parallel work: runs fn(arg, task, n_tasks, worker) once for every task in
+ * [0, n_tasks), spread over up to n_workers host threads (1 ..
+ * lx_host_max_threads()), and returns when all are done. `worker` (0 ..
+ * n_workers - 1) says which thread runs the call, for per-thread scratch;
+ * which tasks a worker gets is up to the host. The core keeps each task short
+ * (about a million multiply-adds) so that a host may reschedule between
+ * tasks, as the kernel must.
  */
-typedef void (*lx_task_fn)(void *arg, int ith, int nth);
-void lx_host_parallel(lx_task_fn fn, void *arg, int n);
-int lx_host_max_threads(void);
+typedef void (*lx_task_fn)(void *arg, uint32_t task, uint32_t n_tasks,
+			   uint32_t worker);
+void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
+		      uint32_t n_workers);
+uint32_t lx_host_max_threads(void);
 
-/* Floating point outside tasks (sampling, tokenizer scores): short sections. */
-void lx_host_fpu_begin(void);
-void lx_host_fpu_end(void);
+/*
+ * Floating point: the core uses the FPU/SIMD registers anywhere, so a host
+ * enters the core only inside an FPU section (kernel_fpu_begin in the
+ * kernel; nothing to do in userspace). Host functions that may sleep
+ * (allocation, files, waiting in lx_host_parallel) leave the section for
+ * their duration; the x86-64 ABI makes vector registers caller-saved, so no
+ * core state lives in them across these calls. Tasks run in sections of
+ * their own.
+ */
 
 #endif

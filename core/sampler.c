@@ -240,9 +240,7 @@ int32_t llamux_sample(struct llamux_sampler *s, const float *logits)
 {
 	int32_t tok;
 
-	lx_host_fpu_begin();
 	tok = sample(s, logits);
-	lx_host_fpu_end();
 	llamux_sampler_accept(s, tok);
 	return tok;
 }

@@ -2,7 +2,8 @@
 /*
  * The userspace implementation of the core's platform interface: libc memory,
  * stderr logging, clock_gettime, mmap'd model files and a persistent pthread
- * pool for lx_host_parallel (threads are created once, not per token).
+ * pool for lx_host_parallel (threads are created once, not per token). The
+ * FPU needs no care in userspace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,14 +81,6 @@ void lx_host_file_close(struct lx_host_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void lx_host_fpu_begin(void)
-{
-}
-
-void lx_host_fpu_end(void)
-{
-}
-
 /* ---- thread pool ---- */
 
 struct pool {
@@ -95,12 +88,14 @@ struct pool {
 	pthread_cond_t wake;	/* workers: a new job is posted */
 	pthread_cond_t done;	/* caller: all workers finished */
 	pthread_t *threads;
-	int n_threads;		/* workers, not counting the caller */
+	uint32_t n_threads;	/* workers, not counting the caller */
 	uint64_t generation;	/* bumps once per job */
-	int pending;		/* workers still running the current job */
+	uint32_t pending;	/* workers still in the current job */
 	lx_task_fn fn;
 	void *arg;
-	int n;			/* tasks in the current job */
+	uint32_t n_tasks;
+	uint32_t n_workers;	/* threads the job may use, caller included */
+	uint32_t next;		/* next task to hand out (atomic) */
 	bool quit;
 };
 
@@ -112,16 +107,21 @@ static struct pool pool = {
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
 
-struct worker_arg {
-	int index;	/* 1-based: the caller runs task 0 */
-};
+/* Takes tasks until none are left; tasks go to whoever is free. */
+static void run_tasks(uint32_t worker)
+{
+	uint32_t t;
+
+	while ((t = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED)) <
+	       pool.n_tasks)
+		pool.fn(pool.arg, t, pool.n_tasks, worker);
+}
 
 static void *worker_main(void *p)
 {
-	int index = ((struct worker_arg *)p)->index;
+	uint32_t index = (uint32_t)(uintptr_t)p;
 	uint64_t seen = 0;
 
-	free(p);
 	pthread_mutex_lock(&pool.lock);
 	for (;;) {
 		while (pool.generation == seen && !pool.quit)
@@ -129,13 +129,9 @@ static void *worker_main(void *p)
 		if (pool.quit)
 			break;
 		seen = pool.generation;
-		if (index < pool.n) {
-			lx_task_fn fn = pool.fn;
-			void *arg = pool.arg;
-			int n = pool.n;
-
+		if (index < pool.n_workers) {
 			pthread_mutex_unlock(&pool.lock);
-			fn(arg, index, n);
+			run_tasks(index);
 			pthread_mutex_lock(&pool.lock);
 		}
 		if (--pool.pending == 0)
@@ -147,7 +143,7 @@ static void *worker_main(void *p)
 
 static void pool_stop(void)
 {
-	int i;
+	uint32_t i;
 
 	pthread_mutex_lock(&pool.lock);
 	pool.quit = true;
@@ -163,60 +159,59 @@ static void pool_stop(void)
 static void pool_start(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int want = cpus > 0 ? (int)cpus : 1, i;
+	long want = cpus > 0 ? cpus : 1;
 	const char *env = getenv("LLAMUX_MAX_THREADS");
+	uint32_t i;
 
-	if (env && atoi(env) > 0)
-		want = atoi(env);
+	if (env && atol(env) > 0)
+		want = atol(env);
 	if (want > 256)
 		want = 256;
 	pool.threads = calloc((size_t)want, sizeof(pthread_t));
 	if (!pool.threads)
 		return;
-	for (i = 0; i < want - 1; i++) {
-		struct worker_arg *a = malloc(sizeof(*a));
-
-		if (!a)
+	for (i = 0; i + 1 < (uint32_t)want; i++) {
+		if (pthread_create(&pool.threads[i], NULL, worker_main,
+				   (void *)(uintptr_t)(i + 1)) != 0)
 			break;
-		a->index = i + 1;
-		if (pthread_create(&pool.threads[i], NULL, worker_main, a) != 0) {
-			free(a);
-			break;
-		}
 		pool.n_threads++;
 	}
 	atexit(pool_stop);
 }
 
-int lx_host_max_threads(void)
+uint32_t lx_host_max_threads(void)
 {
 	pthread_once(&pool_once, pool_start);
 	return pool.n_threads + 1;
 }
 
-void lx_host_parallel(lx_task_fn fn, void *arg, int n)
+void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
+		      uint32_t n_workers)
 {
-	if (n <= 1 || lx_host_max_threads() <= 1) {
-		int i;
+	uint32_t t;
 
-		for (i = 0; i < (n < 1 ? 1 : n); i++)
-			fn(arg, i, n < 1 ? 1 : n);
+	n_workers = n_workers < 1 ? 1 : n_workers;
+	if (n_workers > lx_host_max_threads())
+		n_workers = lx_host_max_threads();
+	if (n_workers == 1 || n_tasks <= 1) {
+		for (t = 0; t < n_tasks; t++)
+			fn(arg, t, n_tasks, 0);
 		return;
 	}
-	if (n > pool.n_threads + 1)
-		n = pool.n_threads + 1;
 	/* One job at a time; contexts on several threads take turns. */
 	pthread_mutex_lock(&job_lock);
 	pthread_mutex_lock(&pool.lock);
 	pool.fn = fn;
 	pool.arg = arg;
-	pool.n = n;
+	pool.n_tasks = n_tasks;
+	pool.n_workers = n_workers;
+	pool.next = 0;
 	pool.pending = pool.n_threads;
 	pool.generation++;
 	pthread_cond_broadcast(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 
-	fn(arg, 0, n);
+	run_tasks(0);
 
 	pthread_mutex_lock(&pool.lock);
 	while (pool.pending)
