@@ -2,14 +2,15 @@
 # The two set-up commands of the README, on top of CMake:
 #   make run     build, then generate text (MODEL=..., PROMPT=..., N=...)
 #   make check   build with -Werror, run every test, again under ASan+UBSan,
-#                then fuzz the GGUF reader for FUZZ_SECONDS
+#                fuzz the GGUF reader for FUZZ_SECONDS, then the kernel
+#                module's tests (checkpatch, DKMS, QEMU boots of 6.1 and 6.12)
 MODEL ?= ../shared/models/stories260K.gguf
 PROMPT ?= Once upon a time
 N ?= 200
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build run check test test-asan fuzz clean
+.PHONY: all build run check test test-asan fuzz kernel-check clean
 
 all: build
 
@@ -25,7 +26,7 @@ run: build
 
 check:
 	@scripts/deps.sh check
-	$(MAKE) test test-asan fuzz
+	$(MAKE) test test-asan fuzz kernel-check
 
 test:
 	cmake -S . -B build-check -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLAMUX_WERROR=ON >/dev/null
@@ -51,5 +52,14 @@ fuzz:
 	if [ $$rc -ne 0 ]; then echo "fuzzing found a problem (see build-fuzz/fuzz.log)"; fi; \
 	exit $$rc
 
+# llamux.ko: style, packaging, then booted in QEMU on Debian's 6.1 and 6.12
+# kernels (all guest tests), and once without AVX (-cpu qemu64).
+kernel-check: build
+	tests/kernel/checkpatch.sh
+	tests/kernel/packaging-test.sh
+	tests/kernel/run-tests.sh --kver 6.1
+	tests/kernel/run-tests.sh --kver 6.12
+	tests/kernel/run-tests.sh --kver 6.1 --quick --cpu qemu64
+
 clean:
-	rm -rf build build-check build-asan build-fuzz
+	rm -rf build build-check build-asan build-fuzz build-kernel

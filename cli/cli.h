@@ -49,6 +49,10 @@ bool parse_float(const struct command *c, const char *opt, const char *s,
 bool parse_kv_type(const struct command *c, const char *s,
 		   enum llamux_kv_type *out);
 
+/* Generation through /dev/llamux (cli/backend_kernel.c). */
+int kernel_generate(const char *model_path, const char *prompt,
+		    long n_predict, const struct llamux_sampler_params *sp);
+
 /* Loads a model or prints why not (NULL). */
 struct llamux_model *cli_load_model(const char *path, unsigned int flags);
 

@@ -22,6 +22,7 @@ struct run_opts {
 	enum llamux_kv_type kv_type;
 	struct llamux_sampler_params sp;
 	bool seed_given;
+	bool kernel;		/* --backend kernel */
 };
 
 static double now_s(void)
@@ -48,6 +49,7 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 		{ "repeat-last-n", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "kv-type", required_argument, NULL, 'k' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *c = &cmd_run;
@@ -112,6 +114,15 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 			if (!parse_kv_type(c, optarg, &o->kv_type))
 				return false;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "kernel")) {
+				o->kernel = true;
+			} else if (strcmp(optarg, "inprocess")) {
+				cli_usage_error(c, "--backend must be inprocess or kernel, got '%s'",
+						optarg);
+				return false;
+			}
+			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
 			return false;
@@ -124,7 +135,7 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 		cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
 		return false;
 	}
-	if (!o->model) {
+	if (!o->model && !o->kernel) {
 		cli_usage_error(c, "missing -m MODEL");
 		return false;
 	}
@@ -204,6 +215,11 @@ static int run(int argc, char **argv)
 	llamux_sampler_default_params(&o.sp);
 	if (!parse_args(argc, argv, &o))
 		return EXIT_USAGE;
+	if (o.kernel) {
+		if (!o.seed_given)
+			o.sp.seed = UINT64_MAX;	/* the kernel picks one */
+		return kernel_generate(o.model, o.prompt, o.n_predict, &o.sp);
+	}
 	if (!o.seed_given)
 		o.sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	m = cli_load_model(o.model, 0);
@@ -252,7 +268,7 @@ out:
 const struct command cmd_run = {
 	.name = "run",
 	.summary = "generate text that continues a prompt",
-	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N]",
+	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--backend inprocess|kernel]",
 	.help = "  -m, --model PATH          GGUF model file\n"
 		"  -p, --prompt TEXT         text to continue\n"
 		"  -n, --n-predict N         tokens to generate (default 256; -1: until EOS or the context is full)\n"
@@ -265,6 +281,7 @@ const struct command cmd_run = {
 		"  -s, --seed S              random seed (default: from the clock)\n"
 		"  -c, --ctx-size N          context size in tokens (default: the model's, at most 4096)\n"
 		"  -t, --threads N           threads (default: all CPUs)\n"
-		"      --kv-type f16|f32     KV cache precision (default f16)\n",
+		"      --kv-type f16|f32     KV cache precision (default f16)\n"
+		"      --backend B           inprocess (default) or kernel (/dev/llamux; -m optional)\n",
 	.run = run,
 };

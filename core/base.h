@@ -12,6 +12,19 @@
 #include <linux/limits.h>
 #include <linux/string.h>
 #include <linux/stddef.h>
+/* The C names the core uses, from the compiler's own definitions. */
+#ifndef INT32_MAX
+#define INT32_MAX __INT32_MAX__
+#endif
+#ifndef UINT32_MAX
+#define UINT32_MAX __UINT32_MAX__
+#endif
+#ifndef INT64_MAX
+#define INT64_MAX __INT64_MAX__
+#endif
+#ifndef FLT_MAX
+#define FLT_MAX __FLT_MAX__
+#endif
 #else
 #include <stddef.h>
 #include <stdint.h>

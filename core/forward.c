@@ -234,6 +234,19 @@ void llamux_context_reset(struct llamux_context *c)
 	c->n_past = 0;
 }
 
+void llamux_context_memory(const struct llamux_context *c, uint64_t *kv_bytes,
+			   uint64_t *scratch_bytes)
+{
+	const struct lx_hparams *hp = &c->m->hp;
+	uint64_t per_token = 2 * (uint64_t)hp->n_embd + c->n_q + 2 * c->n_kv +
+			     2 * (uint64_t)hp->n_ff + hp->n_rot;
+
+	*kv_bytes = 2 * (uint64_t)hp->n_layer * c->n_ctx * c->n_kv * c->kv_elt;
+	*scratch_bytes = (per_token * c->n_batch + hp->n_vocab +
+			  (uint64_t)c->n_threads * (c->n_ctx + hp->head_dim)) *
+			 sizeof(float) + (uint64_t)c->n_batch * c->qbuf_row;
+}
+
 /* ---- tasks ---- */
 
 /*

@@ -110,7 +110,7 @@ static const char *show_name(char *buf, const char *p, uint64_t len)
 	return buf;
 }
 
-#define SHOW(str) show_name((char[72]){ 0 }, (str).ptr, (str).len)
+#define SHOW(str) show_name((char [72]) { 0 }, (str).ptr, (str).len)
 
 static const uint8_t vtype_size[LX_GGUF_VTYPE_COUNT] = {
 	[LX_GGUF_U8] = 1,  [LX_GGUF_I8] = 1,  [LX_GGUF_U16] = 2,

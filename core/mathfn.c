@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Elementary functions for the freestanding core. The kernel has no libm, so
  * exp, log, pow, sin, cos, tanh, erf and sqrt live here, built only from IEEE
@@ -32,11 +32,11 @@ static inline double u2d(uint64_t u)
 	return b.f;
 }
 
-#define LX_MANT_MASK	0x000fffffffffffffULL
-#define LX_ABS_MASK	0x7fffffffffffffffULL
-#define LX_EXP_INF	0x7ff0000000000000ULL
+#define LX_MANT_MASK	(0x000fffffffffffffULL)
+#define LX_ABS_MASK	(0x7fffffffffffffffULL)
+#define LX_EXP_INF	(0x7ff0000000000000ULL)
 /* Mantissa of sqrt(2): larger mantissas are halved so |log m| <= ln2/2. */
-#define LX_SQRT2_MANT	0x6a09e667f3bcdULL
+#define LX_SQRT2_MANT	(0x6a09e667f3bcdULL)
 
 /* 2^k for k in the normal exponent range [-1022, 1023]. */
 static inline double pow2i(int k)
@@ -128,28 +128,28 @@ static inline double poly(const double *c, int n, double x)
 /* Constants. */
 
 /* Adding then subtracting 1.5 * 2^52 rounds any |v| < 2^51 to an integer. */
-#define LX_SHIFT	0x1.8p52
-#define LX_INV_LN2	0x1.71547652b82fep+0
-#define LX_LN2		0x1.62e42fefa39efp-1
+#define LX_SHIFT	(0x1.8p52)
+#define LX_INV_LN2	(0x1.71547652b82fep+0)
+#define LX_LN2		(0x1.62e42fefa39efp-1)
 /* ln2 = HI + LO to ~85 bits; HI has 32 bits: k * HI is exact for k < 2^21. */
-#define LX_LN2_HI	0x1.62e42fee00000p-1
-#define LX_LN2_LO	0x1.a39ef35793c76p-33
-#define LX_TWO3_HI	0x1.5555555555555p-1	/* 2/3 = HI + LO */
-#define LX_TWO3_LO	0x1.5555555555555p-55
-#define LX_TWO5_HI	0x1.999999999999ap-2	/* 2/5 = HI + LO */
-#define LX_TWO5_LO	-0x1.999999999999ap-56
-#define LX_SIXTH_HI	0x1.5555555555555p-3	/* 1/6 = HI + LO */
-#define LX_SIXTH_LO	0x1.5555555555555p-57
-#define LX_PI_4		0x1.921fb54442d18p-1
-#define LX_TWO_PI	0x1.45f306dc9c883p-1	/* 2/pi */
+#define LX_LN2_HI	(0x1.62e42fee00000p-1)
+#define LX_LN2_LO	(0x1.a39ef35793c76p-33)
+#define LX_TWO3_HI	(0x1.5555555555555p-1)	/* 2/3 = HI + LO */
+#define LX_TWO3_LO	(0x1.5555555555555p-55)
+#define LX_TWO5_HI	(0x1.999999999999ap-2)	/* 2/5 = HI + LO */
+#define LX_TWO5_LO	(-0x1.999999999999ap-56)
+#define LX_SIXTH_HI	(0x1.5555555555555p-3)	/* 1/6 = HI + LO */
+#define LX_SIXTH_LO	(0x1.5555555555555p-57)
+#define LX_PI_4		(0x1.921fb54442d18p-1)
+#define LX_TWO_PI	(0x1.45f306dc9c883p-1)	/* 2/pi */
 /* pi/2 in 23-bit slices at fixed bit positions: n * slice exact, n < 2^30. */
-#define LX_PIO2_1	0x1.921fb40000000p+0
-#define LX_PIO2_2	0x1.4442d00000000p-24
-#define LX_PIO2_3	0x1.8469800000000p-48
-#define LX_PIO2_4	0x1.3198a00000000p-69
-#define LX_PIO2_5	0x1.701b839a25205p-92
-#define LX_PIO2_HI	0x1.921fb54442d18p+0
-#define LX_PIO2_LO	0x1.1a62633145c07p-54
+#define LX_PIO2_1	(0x1.921fb40000000p+0)
+#define LX_PIO2_2	(0x1.4442d00000000p-24)
+#define LX_PIO2_3	(0x1.8469800000000p-48)
+#define LX_PIO2_4	(0x1.3198a00000000p-69)
+#define LX_PIO2_5	(0x1.701b839a25205p-92)
+#define LX_PIO2_HI	(0x1.921fb54442d18p+0)
+#define LX_PIO2_LO	(0x1.1a62633145c07p-54)
 
 /* (expm1(r) - r - r^2/2) / r^3 on |r| <= 0.347, abs error 2^-56.8. */
 static const double exp_q[10] = {
@@ -208,11 +208,11 @@ static const double cos_c[7] = {
  * the bits of 2^(j/32) (correctly rounded) and 2^(f/32) - 1 = f P(f) with
  * relative error 2^-36.
  */
-#define LX_32_LN2	0x1.71547652b82fep+5	/* 32 / ln2 */
-#define LX_EXPF_P0	0x1.62e42fef8dc68p-6
-#define LX_EXPF_P1	0x1.ebfbdff85ed25p-13
-#define LX_EXPF_P2	0x1.c6b13c344430ep-20
-#define LX_EXPF_P3	0x1.3b2ab6fba1298p-27
+#define LX_32_LN2	(0x1.71547652b82fep+5)	/* 32 / ln2 */
+#define LX_EXPF_P0	(0x1.62e42fef8dc68p-6)
+#define LX_EXPF_P1	(0x1.ebfbdff85ed25p-13)
+#define LX_EXPF_P2	(0x1.c6b13c344430ep-20)
+#define LX_EXPF_P3	(0x1.3b2ab6fba1298p-27)
 
 static const uint64_t exp2_32[32] = {
 	0x3ff0000000000000ULL, 0x3ff059b0d3158574ULL, 0x3ff0b5586cf9890fULL,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Scalar reference for GGUF tensor types: block layouts, dequantization
  * (to_float), activation quantization (from_float) and dot products

@@ -92,6 +92,27 @@ struct llamux_sampler *llamux_sampler_new(const struct llamux_sampler_params *p,
 	return s;
 }
 
+struct llamux_sampler *llamux_sampler_new_fixed(const struct llamux_sampler_fixed *f,
+						int32_t n_vocab)
+{
+	struct llamux_sampler_params p;
+
+	if (f->temp_milli < 0 || f->temp_milli > 100000 || f->top_k < 0 ||
+	    f->top_p_milli < 0 || f->top_p_milli > 1000 || f->min_p_milli < 0 ||
+	    f->min_p_milli > 1000 || f->repeat_penalty_milli <= 0 ||
+	    f->repeat_penalty_milli > 100000 || f->repeat_last_n < 0 ||
+	    f->repeat_last_n > (1 << 20))
+		return NULL;
+	p.temp = (float)f->temp_milli / 1000.0f;
+	p.top_k = f->top_k;
+	p.top_p = (float)f->top_p_milli / 1000.0f;
+	p.min_p = (float)f->min_p_milli / 1000.0f;
+	p.repeat_penalty = (float)f->repeat_penalty_milli / 1000.0f;
+	p.repeat_last_n = f->repeat_last_n;
+	p.seed = f->seed;
+	return llamux_sampler_new(&p, n_vocab);
+}
+
 void llamux_sampler_free(struct llamux_sampler *s)
 {
 	if (!s)

@@ -3,12 +3,13 @@
 # Makes sure the Debian packages a make target needs are installed: installs
 # them with apt-get when run as root, otherwise prints the exact apt line.
 #   scripts/deps.sh build   compiler and CMake (make run)
-#   scripts/deps.sh check   plus clang with libFuzzer and sanitizers (make check)
+#   scripts/deps.sh check   plus clang (libFuzzer, sanitizers), kernel headers,
+#                           DKMS and QEMU for the kernel module (make check)
 set -eu
 need="gcc libc6-dev make cmake binutils"
 case "${1:-build}" in
 build) ;;
-check) need="$need clang libclang-rt-14-dev" ;;
+check) need="$need clang libclang-rt-14-dev linux-headers-amd64 linux-headers-6.12-amd64 dkms qemu-system-x86 busybox-static cpio kmod xz-utils zstd perl" ;;
 *) echo "usage: $0 build|check" >&2; exit 2 ;;
 esac
 

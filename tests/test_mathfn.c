@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Compares the core's elementary functions (core/mathfn.c) with libm over the
  * ranges the core uses and beyond, and prints the max error of each in ulps.

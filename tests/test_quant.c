@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Unit tests for core/quant.c: half/bfloat16 conversions, the type table,
  * dot products against dequantized data, hand-built blocks whose decoded

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /* Minimal test harness shared by the unit tests. */
 #include <string.h>
 #include <sys/wait.h>

@@ -162,6 +162,9 @@ const float *llamux_logits(const struct llamux_context *ctx);
 uint32_t llamux_n_past(const struct llamux_context *ctx);
 uint32_t llamux_n_ctx(const struct llamux_context *ctx);
 void llamux_context_reset(struct llamux_context *ctx);
+/* Bytes the context holds in its KV cache and in scratch buffers. */
+void llamux_context_memory(const struct llamux_context *ctx,
+			   uint64_t *kv_bytes, uint64_t *scratch_bytes);
 
 /* ---- sampling ---- */
 
@@ -178,6 +181,22 @@ void llamux_sampler_default_params(struct llamux_sampler_params *p);
 struct llamux_sampler *llamux_sampler_new(const struct llamux_sampler_params *p,
 					  int32_t n_vocab);
 void llamux_sampler_free(struct llamux_sampler *s);
+/*
+ * The same in thousandths (temp_milli 800 = 0.8), for hosts whose code
+ * cannot use floating point: the kernel glue. Values are range-checked;
+ * NULL when out of range or out of memory.
+ */
+struct llamux_sampler_fixed {
+	int32_t temp_milli;		/* 0: greedy, up to 100000 */
+	int32_t top_k;			/* 0: off */
+	int32_t top_p_milli;		/* 1000: off */
+	int32_t min_p_milli;		/* 0: off */
+	int32_t repeat_penalty_milli;	/* 1000: off */
+	int32_t repeat_last_n;
+	uint64_t seed;
+};
+struct llamux_sampler *llamux_sampler_new_fixed(const struct llamux_sampler_fixed *p,
+						int32_t n_vocab);
 /* Remembers a token (prompt or generated) for the repetition penalty. */
 void llamux_sampler_accept(struct llamux_sampler *s, int32_t token);
 /* Picks the next token from logits (not modified) and accepts it. */

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The kernel implementation of the core's platform interface: accounted
+ * kvmalloc memory, printk, ktime, model files read once into vmalloc'd
+ * memory, and a pool of kernel threads for lx_host_parallel.
+ *
+ * The core is only ever entered inside an FPU section. Anything here that
+ * may sleep (allocation, file reading, waiting for workers) leaves the
+ * section for its duration; the x86-64 ABI makes all vector registers
+ * caller-saved, so the core keeps nothing in them across these calls.
+ * Tasks run in FPU sections of their own, with a chance to reschedule after
+ * each one.
+ */
+#include <linux/atomic.h>
+#include <linux/kernel_read_file.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <asm/fpu/api.h>
+
+#include "platform.h"
+#include "lxk.h"
+
+void lxk_fpu_begin(void)
+{
+	kernel_fpu_begin();
+}
+
+void lxk_fpu_end(void)
+{
+	kernel_fpu_end();
+}
+
+/* ---- memory: every byte the core allocates counts against mem_limit ---- */
+
+static atomic64_t mem_used;
+
+struct alloc_hdr {
+	u64 size;	/* bytes including this header */
+	u64 pad;	/* keeps the payload 16-byte aligned */
+};
+
+u64 lxk_host_mem_used(void)
+{
+	return atomic64_read(&mem_used);
+}
+
+void *lx_host_alloc(size_t size)
+{
+	struct alloc_hdr *h;
+	u64 total;
+
+	/* kvmalloc warns (a WARNING in dmesg) above INT_MAX: refuse first. */
+	if (size > (size_t)INT_MAX - sizeof(*h))
+		return NULL;
+	total = size + sizeof(*h);
+	if (atomic64_add_return(total, &mem_used) > lxk_param_mem_limit) {
+		atomic64_sub(total, &mem_used);
+		return NULL;
+	}
+	kernel_fpu_end();
+	h = kvzalloc(total, GFP_KERNEL | __GFP_NOWARN);
+	kernel_fpu_begin();
+	if (!h) {
+		atomic64_sub(total, &mem_used);
+		return NULL;
+	}
+	h->size = total;
+	return h + 1;
+}
+
+void lx_host_free(void *p)
+{
+	struct alloc_hdr *h;
+
+	if (!p)
+		return;
+	h = (struct alloc_hdr *)p - 1;
+	atomic64_sub(h->size, &mem_used);
+	kernel_fpu_end();
+	kvfree(h);
+	kernel_fpu_begin();
+}
+
+void lx_host_log(enum lx_log_level level, const char *line)
+{
+	switch (level) {
+	case LX_LOG_ERROR:
+		pr_err("llamux: %s\n", line);
+		break;
+	case LX_LOG_WARN:
+		pr_warn("llamux: %s\n", line);
+		break;
+	case LX_LOG_INFO:
+		pr_info("llamux: %s\n", line);
+		break;
+	default:
+		pr_debug("llamux: %s\n", line);
+		break;
+	}
+}
+
+uint64_t lx_host_time_ns(void)
+{
+	return ktime_get_ns();
+}
+
+/* ---- model files ---- */
+
+bool lx_host_file_open(const char *path, struct lx_host_file *f,
+		       struct lx_err *err)
+{
+	void *buf = NULL;
+	size_t size = 0;
+	ssize_t n;
+
+	memset(f, 0, sizeof(*f));
+	kernel_fpu_end();
+	n = kernel_read_file_from_path(path, 0, &buf, INT_MAX, &size,
+				       READING_UNKNOWN);
+	kernel_fpu_begin();
+	if (n < 0) {
+		/* kernel_read_file refuses an empty file with -EINVAL. */
+		const char *why = n == -ENOENT ? "no such file" :
+				  n == -EINVAL ? "empty or not a regular file" :
+				  n == -EFBIG ? "larger than 2 GiB" :
+				  n == -ENOMEM ? "out of memory" :
+				  n == -EACCES || n == -EPERM ? "access denied" :
+				  "read error";
+
+		return lx_fail(err, "cannot read it: %s (error %zd)", why, n);
+	}
+	if (size == 0) {
+		kernel_fpu_end();
+		vfree(buf);
+		kernel_fpu_begin();
+		return lx_fail(err, "the file is empty");
+	}
+	f->data = buf;
+	f->size = size;
+	return true;
+}
+
+void lx_host_file_close(struct lx_host_file *f)
+{
+	kernel_fpu_end();
+	vfree((void *)f->data);
+	kernel_fpu_begin();
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- worker threads ---- */
+
+static struct {
+	struct task_struct **threads;	/* helpers; the caller is worker 0 */
+	unsigned int n;
+	struct mutex job_lock;		/* one job at a time */
+	wait_queue_head_t wake;		/* helpers: a job was posted */
+	wait_queue_head_t done;		/* caller: every helper checked in */
+	u64 generation;			/* bumps once per job */
+	lx_task_fn fn;
+	void *arg;
+	u32 n_tasks;
+	u32 n_workers;
+	atomic_t next;			/* next task to hand out */
+	atomic_t pending;		/* helpers yet to check in */
+} pool;
+
+/* Takes tasks until none are left, each in its own FPU section. */
+static void run_tasks(u32 worker)
+{
+	u32 t;
+
+	while ((t = (u32)atomic_inc_return(&pool.next) - 1) < pool.n_tasks) {
+		kernel_fpu_begin();
+		pool.fn(pool.arg, t, pool.n_tasks, worker);
+		kernel_fpu_end();
+		cond_resched();
+	}
+}
+
+static int worker_main(void *data)
+{
+	u32 index = (u32)(uintptr_t)data;
+	u64 seen = 0;
+
+	while (!kthread_should_stop()) {
+		/* TASK_IDLE: long idle waits are not hung tasks. */
+		wait_event_idle(pool.wake, READ_ONCE(pool.generation) != seen ||
+					   kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		seen = READ_ONCE(pool.generation);
+		smp_rmb();	/* job fields were written before generation */
+		if (index < pool.n_workers)
+			run_tasks(index);
+		if (atomic_dec_and_test(&pool.pending))
+			wake_up(&pool.done);
+	}
+	return 0;
+}
+
+uint32_t lx_host_max_threads(void)
+{
+	return pool.n + 1;
+}
+
+unsigned int lxk_host_threads(void)
+{
+	return pool.n + 1;
+}
+
+void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
+		      uint32_t n_workers)
+{
+	u32 t;
+
+	if (n_workers <= 1 || pool.n == 0 || n_tasks <= 1) {
+		for (t = 0; t < n_tasks; t++) {
+			fn(arg, t, n_tasks, 0);
+			if (t + 1 < n_tasks) {
+				kernel_fpu_end();
+				cond_resched();
+				kernel_fpu_begin();
+			}
+		}
+		return;
+	}
+	kernel_fpu_end();
+	mutex_lock(&pool.job_lock);
+	pool.fn = fn;
+	pool.arg = arg;
+	pool.n_tasks = n_tasks;
+	pool.n_workers = min_t(u32, n_workers, pool.n + 1);
+	atomic_set(&pool.next, 0);
+	atomic_set(&pool.pending, pool.n);
+	/* The job above before the generation; pairs with worker_main's rmb. */
+	smp_wmb();
+	WRITE_ONCE(pool.generation, pool.generation + 1);
+	wake_up_all(&pool.wake);
+	run_tasks(0);
+	wait_event_idle(pool.done, atomic_read(&pool.pending) == 0);
+	mutex_unlock(&pool.job_lock);
+	kernel_fpu_begin();
+}
+
+int lxk_host_init(unsigned int threads)
+{
+	unsigned int i;
+
+	mutex_init(&pool.job_lock);
+	init_waitqueue_head(&pool.wake);
+	init_waitqueue_head(&pool.done);
+	if (threads <= 1)
+		return 0;
+	pool.threads = kcalloc(threads - 1, sizeof(*pool.threads), GFP_KERNEL);
+	if (!pool.threads)
+		return -ENOMEM;
+	for (i = 0; i + 1 < threads; i++) {
+		struct task_struct *t = kthread_run(worker_main,
+						    (void *)(uintptr_t)(i + 1),
+						    "llamux-w%u", i + 1);
+
+		if (IS_ERR(t)) {
+			lxk_host_exit();
+			return PTR_ERR(t);
+		}
+		pool.threads[i] = t;
+		pool.n++;
+	}
+	return 0;
+}
+
+void lxk_host_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool.n; i++)
+		kthread_stop(pool.threads[i]);
+	kfree(pool.threads);
+	pool.threads = NULL;
+	pool.n = 0;
+}
