@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,6 +327,43 @@ static void test_concurrent(void)
 	RESULT(same == 4, "four-sessions-at-once", "%d of 4 matched", same);
 }
 
+/*
+ * Loading models and writing prompts through /proc needs CAP_SYS_ADMIN, not
+ * just root's uid: a child drops its capabilities and must get EPERM.
+ */
+static void test_control_needs_cap(void)
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		int fd, bad = 0;
+
+		memset(d, 0, sizeof(d));
+		if (syscall(SYS_capset, &h, d))
+			_exit(2);
+		fd = open("/proc/llamux/control", O_WRONLY);
+		if (fd >= 0 && write(fd, "unload", 6) >= 0)
+			bad |= 4;
+		else if (fd >= 0 && errno != EPERM)
+			bad |= 8;
+		if (fd >= 0)
+			close(fd);
+		fd = open("/proc/llamux/prompt", O_WRONLY);
+		if (fd >= 0 && write(fd, "hi", 2) >= 0)
+			bad |= 16;
+		if (fd >= 0)
+			close(fd);
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	RESULT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "proc-writes-need-cap-sys-admin", "child status %d",
+	       WEXITSTATUS(status));
+}
+
 int main(void)
 {
 	test_ioctls();
@@ -331,5 +371,6 @@ int main(void)
 	test_signal();
 	test_session_limit();
 	test_concurrent();
+	test_control_needs_cap();
 	return failures ? 1 : 0;
 }

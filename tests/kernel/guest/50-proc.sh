@@ -71,6 +71,37 @@ for f in empty.gguf cut-1000.gguf cut-600000.gguf random.gguf huge-count.gguf \
 done
 echo "refused $refused of $total bad files; last error: $(status last_error)"
 if [ $refused -eq $total ]; then pass control-refuses-bad-models; else fail control-refuses-bad-models "$refused of $total"; fi
+# Every 61st truncation of a valid small model, and single-byte corruptions
+# of its header and tensor table: each refused, the old model kept.
+if [ -e "$F/seed-tiny-llama.gguf" ]; then
+	size=$(wc -c < "$F/seed-tiny-llama.gguf")
+	n=0
+	ok=0
+	len=0
+	while [ $len -lt "$size" ]; do
+		head -c $len "$F/seed-tiny-llama.gguf" > "$F/cut.gguf"
+		n=$((n + 1))
+		if ! ctl load cut.gguf 2>/dev/null && [ "$(status model_file)" = stories260K.gguf ]; then
+			ok=$((ok + 1))
+		else
+			echo "truncation at $len was not refused"
+		fi
+		len=$((len + 61))
+	done
+	pos=4
+	while [ $pos -lt 200 ]; do
+		cp "$F/seed-tiny-llama.gguf" "$F/flip.gguf"
+		printf '\377' | dd of="$F/flip.gguf" bs=1 seek=$pos conv=notrunc 2>/dev/null
+		ctl load flip.gguf 2>/dev/null
+		# A flip may leave a valid file; the module must stay usable either way.
+		[ "$(status state)" = ready ] || echo "flip at $pos left no model"
+		ctl load stories260K.gguf
+		pos=$((pos + 7))
+	done
+	rm -f "$F/cut.gguf" "$F/flip.gguf"
+	echo "truncations: $ok of $n refused"
+	check control-refuses-truncations test $ok -eq $n
+fi
 check control-refuses-path sh -c '! echo "load ../../../etc/passwd" > /proc/llamux/control'
 echo "Once upon a time" > /proc/llamux/prompt
 check usable-after-bad-loads cmp -s /tmp/want.out /proc/llamux/prompt
