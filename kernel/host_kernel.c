@@ -121,8 +121,11 @@ bool lx_host_file_open(const char *path, struct lx_host_file *f,
 
 	memset(f, 0, sizeof(*f));
 	kernel_fpu_end();
+	/* Models live under /lib/firmware: read as firmware, which security
+	 * modules know (IPE warns about READING_UNKNOWN).
+	 */
 	n = kernel_read_file_from_path(path, 0, &buf, INT_MAX, &size,
-				       READING_UNKNOWN);
+				       READING_FIRMWARE);
 	kernel_fpu_begin();
 	if (n < 0) {
 		/* kernel_read_file refuses an empty file with -EINVAL. */
