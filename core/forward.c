@@ -10,6 +10,7 @@
  */
 #include "model.h"
 #include "mathfn.h"
+#include "kernels.h"
 #include "quant.h"
 
 #define DEFAULT_N_BATCH 512
@@ -298,7 +299,7 @@ static void task_embed(void *arg, uint32_t ith, uint32_t nth,
 {
 	struct batch *b = arg;
 	const struct lx_weight *e = &b->c->m->tok_embd;
-	const lx_to_float_fn to_float = lx_type_traits(e->type)->to_float;
+	const lx_to_float_fn to_float = lx_kernels(e->type)->to_float;
 	uint64_t lo, hi, t;
 
 	(void)worker;
@@ -342,8 +343,8 @@ static void task_quantize(void *arg, uint32_t ith, uint32_t nth,
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
-	const struct lx_type_traits *vt =
-		lx_type_traits(lx_type_traits(b->w->type)->vec_dot_type);
+	const struct lx_kernels *vt =
+		lx_kernels(lx_type_traits(b->w->type)->vec_dot_type);
 	uint64_t lo, hi, t;
 
 	(void)worker;
@@ -359,22 +360,24 @@ static void task_matmul(void *arg, uint32_t ith, uint32_t nth,
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	const struct lx_weight *w = b->w;
-	const lx_vec_dot_fn dot = lx_type_traits(w->type)->vec_dot;
-	uint64_t lo, hi, r, t;
+	const struct lx_kernels *k = lx_kernels(w->type);
+	const uint8_t *x = c->qbuf + (uint64_t)b->row0 * c->qbuf_row;
+	uint32_t n_tok = b->n - b->row0;
+	uint64_t lo, hi;
 
 	(void)worker;
 	split(w->ne1, ith, nth, &lo, &hi);
-	/* Row-outer: each weight row is read once for the whole batch. */
-	for (r = lo; r < hi; r++) {
-		const uint8_t *row = w->data + r * w->row_bytes;
-
-		for (t = b->row0; t < b->n; t++) {
-			float v = dot(w->ne0, row, c->qbuf + t * c->qbuf_row);
-			float *y = b->out + (t - b->row0) * b->out_stride + r;
-
-			*y = b->accumulate ? *y + v : v;
-		}
-	}
+	if (lo == hi)
+		return;
+	if (k->gemm)
+		k->gemm(w->ne0, w->data + lo * w->row_bytes, w->row_bytes,
+			(uint32_t)(hi - lo), x, c->qbuf_row, n_tok, b->out + lo,
+			b->out_stride, b->accumulate);
+	else
+		lx_gemm_generic(k->vec_dot, w->ne0,
+				w->data + lo * w->row_bytes, w->row_bytes,
+				(uint32_t)(hi - lo), x, c->qbuf_row, n_tok,
+				b->out + lo, b->out_stride, b->accumulate);
 }
 
 /* out[t - row0] (+)= W in[t] for batch rows row0..n-1. */

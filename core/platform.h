@@ -48,6 +48,13 @@ void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
 uint32_t lx_host_max_threads(void);
 
 /*
+ * The best SIMD level the core may use (enum lx_cpu_level in kernels.h:
+ * 0 scalar, 1 AVX2+FMA+F16C, 2 AVX-512 F/BW/VL/DQ): what the CPU and OS
+ * support, lowered by the user's override (LLAMUX_CPU, module parameter).
+ */
+uint32_t lx_host_cpu_level(void);
+
+/*
  * Floating point: the core uses the FPU/SIMD registers anywhere, so a host
  * enters the core only inside an FPU section (kernel_fpu_begin in the
  * kernel; nothing to do in userspace). Host functions that may sleep

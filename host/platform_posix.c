@@ -81,6 +81,64 @@ void lx_host_file_close(struct lx_host_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* ---- CPU level ---- */
+
+#include <cpuid.h>
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* What the CPU and the OS (saved register state) support. */
+static uint32_t detect_cpu_level(void)
+{
+	uint32_t a, b, c, d, ecx1;
+	uint64_t xcr0;
+
+	if (!__get_cpuid(1, &a, &b, &ecx1, &d))
+		return 0;
+	/* OSXSAVE, AVX, FMA, F16C */
+	if (!(ecx1 & (1u << 27)) || !(ecx1 & (1u << 28)) ||
+	    !(ecx1 & (1u << 12)) || !(ecx1 & (1u << 29)))
+		return 0;
+	xcr0 = xgetbv0();
+	if ((xcr0 & 0x6) != 0x6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
+	    !(b & (1u << 5)))
+		return 0;
+	/* AVX512 F (16), DQ (17), BW (30), VL (31) and opmask/ZMM state */
+	if ((b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) &&
+	    (b & (1u << 31)) && (xcr0 & 0xE0) == 0xE0)
+		return 2;
+	return 1;
+}
+
+uint32_t lx_host_cpu_level(void)
+{
+	static const char *const names[] = { "scalar", "avx2", "avx512" };
+	const char *env = getenv("LLAMUX_CPU");
+	uint32_t have = detect_cpu_level(), i;
+
+	if (!env || !*env || !strcmp(env, "auto"))
+		return have;
+	for (i = 0; i < 3; i++) {
+		if (strcmp(env, names[i]))
+			continue;
+		if (i > have) {
+			fprintf(stderr, "llamux: warning: LLAMUX_CPU=%s but this CPU supports only %s; using %s\n",
+				env, names[have], names[have]);
+			return have;
+		}
+		return i;
+	}
+	fprintf(stderr, "llamux: warning: LLAMUX_CPU=%s is not scalar, avx2, avx512 or auto; ignoring it\n",
+		env);
+	return have;
+}
+
 /* ---- thread pool ---- */
 
 struct pool {

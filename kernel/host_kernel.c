@@ -21,7 +21,9 @@
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
+#include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
 
 #include "platform.h"
 #include "lxk.h"
@@ -108,6 +110,25 @@ void lx_host_log(enum lx_log_level level, const char *line)
 uint64_t lx_host_time_ns(void)
 {
 	return ktime_get_ns();
+}
+
+/* ---- CPU level ---- */
+
+uint32_t lx_host_cpu_level(void)
+{
+	uint32_t have = 0;
+
+	if (boot_cpu_has(X86_FEATURE_AVX2) && boot_cpu_has(X86_FEATURE_FMA) &&
+	    boot_cpu_has(X86_FEATURE_F16C) &&
+	    cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL))
+		have = 1;
+	if (have && boot_cpu_has(X86_FEATURE_AVX512F) &&
+	    boot_cpu_has(X86_FEATURE_AVX512BW) &&
+	    boot_cpu_has(X86_FEATURE_AVX512VL) &&
+	    boot_cpu_has(X86_FEATURE_AVX512DQ) &&
+	    cpu_has_xfeatures(XFEATURE_MASK_AVX512, NULL))
+		have = 2;
+	return min_t(uint32_t, have, lxk_cpu_limit());
 }
 
 /* ---- model files ---- */

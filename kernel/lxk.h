@@ -29,6 +29,7 @@ extern unsigned int lxk_param_threads;
 extern unsigned int lxk_param_max_context;
 extern unsigned int lxk_param_max_sessions;
 extern unsigned long lxk_param_mem_limit;
+extern char *lxk_param_cpu;
 
 /* A loaded model; sessions hold references, so a switch never pulls it
  * from under a running request.
@@ -114,6 +115,8 @@ void lxk_fpu_end(void);
 int lxk_host_init(unsigned int threads);
 void lxk_host_exit(void);
 u64 lxk_host_mem_used(void);
+u32 lxk_cpu_limit(void);		/* from the cpu= parameter */
+const char *lxk_simd_name(void);	/* level in use */
 unsigned int lxk_host_threads(void);
 
 /* Interfaces. */

@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "kernels.h"
 #include "lxk.h"
 
 #ifdef CONFIG_LLAMUX_DEFAULT_MODEL
@@ -55,6 +56,29 @@ MODULE_PARM_DESC(max_sessions, "sessions open at once (each has a KV cache)");
 unsigned long lxk_param_mem_limit = LXK_DEFAULT_MEM_LIMIT;
 module_param_named(mem_limit, lxk_param_mem_limit, ulong, 0444);
 MODULE_PARM_DESC(mem_limit, "bytes for KV caches and scratch, all sessions together");
+
+char *lxk_param_cpu = "auto";
+module_param_named(cpu, lxk_param_cpu, charp, 0444);
+MODULE_PARM_DESC(cpu, "SIMD level: auto (best the CPU has), avx512, avx2 or scalar");
+
+u32 lxk_cpu_limit(void)
+{
+	if (!strcmp(lxk_param_cpu, "scalar"))
+		return 0;
+	if (!strcmp(lxk_param_cpu, "avx2"))
+		return 1;
+	return 2;
+}
+
+const char *lxk_simd_name(void)
+{
+	const char *name;
+
+	lxk_fpu_begin();
+	name = lx_cpu_level_name(lx_kernels_level());
+	lxk_fpu_end();
+	return name;
+}
 
 DEFINE_MUTEX(lxk_sessions_lock);
 LIST_HEAD(lxk_sessions);
@@ -245,6 +269,12 @@ static int __init llamux_init(void)
 	char err[LLAMUX_ERR_MAX + 128];
 	int ret;
 
+	if (strcmp(lxk_param_cpu, "auto") && strcmp(lxk_param_cpu, "scalar") &&
+	    strcmp(lxk_param_cpu, "avx2") && strcmp(lxk_param_cpu, "avx512")) {
+		pr_err("llamux: cpu=%s: use auto, avx512, avx2 or scalar\n",
+		       lxk_param_cpu);
+		return -EINVAL;
+	}
 	if (!lxk_param_threads)
 		lxk_param_threads = num_online_cpus();
 	if (lxk_param_max_context < 16)

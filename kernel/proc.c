@@ -79,7 +79,7 @@ static int status_show(struct seq_file *f, void *unused)
 	seq_printf(f, "core_memory_bytes: %llu\n", lxk_host_mem_used());
 	seq_printf(f, "mem_limit_bytes: %lu\n", lxk_param_mem_limit);
 	seq_printf(f, "threads: %u\n", lxk_host_threads());
-	seq_puts(f, "simd: scalar\n");
+	seq_printf(f, "simd: %s\n", lxk_simd_name());
 	seq_printf(f, "sessions_open: %u\n", n_sessions);
 	seq_printf(f, "max_sessions: %u\n", lxk_param_max_sessions);
 	seq_printf(f, "requests_served: %lld\n", atomic64_read(&lxk_stats.requests));

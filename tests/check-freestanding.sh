@@ -24,7 +24,13 @@ for f in core/*.c core/*.h; do
 done
 
 for f in core/*.c; do
-	$cc -std=c11 -O2 -ffreestanding -nostdinc -isystem "$inc" \
+	case $f in
+	*_avx2.c) simd="-mavx2 -mfma -mf16c" ;;
+	*_avx512.c) simd="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c" ;;
+	*) simd= ;;
+	esac
+	# shellcheck disable=SC2086 # $simd is a list of flags
+	$cc -std=c11 -O2 -ffreestanding -nostdinc -isystem "$inc" $simd \
 		-fno-math-errno -Icore -Iinclude -c "$f" \
 		-o "$tmp/$(basename "$f" .c).o"
 done
