@@ -25,6 +25,9 @@ extern const struct command cmd_run;
 extern const struct command cmd_tokenize;
 extern const struct command cmd_eval;
 extern const struct command cmd_info;
+extern const struct command cmd_bench;
+extern const struct command cmd_quantize;
+extern const struct command cmd_mkmodel;
 
 /* Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
 #define EXIT_USAGE 2

@@ -9,7 +9,8 @@
 #include "cli.h"
 
 static const struct command *const commands[] = {
-	&cmd_run, &cmd_tokenize, &cmd_eval, &cmd_info,
+	&cmd_run, &cmd_tokenize, &cmd_eval, &cmd_info, &cmd_bench,
+	&cmd_quantize, &cmd_mkmodel,
 };
 
 static void print_overview(FILE *out)

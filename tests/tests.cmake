@@ -7,7 +7,7 @@ function(llamux_test_program name src)
   add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/testlib.c)
   target_compile_definitions(${name} PRIVATE _GNU_SOURCE)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-  target_link_libraries(${name} PRIVATE llamux m)
+  target_link_libraries(${name} PRIVATE llamux_tools llamux m)
 endfunction()
 
 file(GLOB LLAMUX_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test_*.c)
