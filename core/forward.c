@@ -15,6 +15,7 @@
 
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_MAX_CTX 4096
+#define TOK_CHUNK 32		/* query tokens per attention pass */
 
 struct llamux_context {
 	const struct llamux_model *m;
@@ -38,10 +39,13 @@ struct llamux_context {
 	float *v;		/* [n_batch][n_kv] */
 	float *gate;		/* [n_batch][n_ff] */
 	float *up;		/* [n_batch][n_ff] */
-	float *scores;		/* [n_threads][n_ctx + head_dim] attention
-				 * weights, then the head's query */
+	struct attn_scratch {
+		float *scores;	/* [TOK_CHUNK][n_ctx] */
+		void *p;	/* the same rounded to the cache type */
+		void *q;	/* [TOK_CHUNK][head_dim] queries, cache type */
+	} *attn_scratch;	/* one per worker */
 	float *rope;		/* [n_batch][n_rot / 2][2] cos, sin */
-	double *rope_freq;	/* [n_rot / 2] angle per position */
+	float rope_theta_scale;	/* base^(-2/n_rot): angle ratio of pairs */
 	float *logits;		/* [n_vocab] of the last token fed */
 
 	uint8_t *qbuf;		/* activations in a vec_dot_type */
@@ -99,9 +103,17 @@ void llamux_context_free(struct llamux_context *c)
 	lx_host_free(c->v);
 	lx_host_free(c->gate);
 	lx_host_free(c->up);
-	lx_host_free(c->scores);
+	if (c->attn_scratch) {
+		uint32_t i;
+
+		for (i = 0; i < c->n_threads; i++) {
+			lx_host_free(c->attn_scratch[i].scores);
+			lx_host_free(c->attn_scratch[i].p);
+			lx_host_free(c->attn_scratch[i].q);
+		}
+		lx_host_free(c->attn_scratch);
+	}
 	lx_host_free(c->rope);
-	lx_host_free(c->rope_freq);
 	lx_host_free(c->logits);
 	lx_host_free(c->qbuf);
 	lx_host_free(c);
@@ -149,23 +161,26 @@ static bool context_init(struct llamux_context *c,
 	    !alloc_floats(&c->v, nb * c->n_kv, err) ||
 	    !alloc_floats(&c->gate, nb * hp->n_ff, err) ||
 	    !alloc_floats(&c->up, nb * hp->n_ff, err) ||
-	    !alloc_floats(&c->scores, (uint64_t)c->n_threads *
-				  (c->n_ctx + hp->head_dim), err) ||
+
 	    !alloc_floats(&c->rope, nb * hp->n_rot, err) ||
 	    !alloc_floats(&c->logits, hp->n_vocab, err))
 		return false;
 
-	c->rope_freq = lx_host_alloc((hp->n_rot / 2 + 1) * sizeof(double));
-	if (!c->rope_freq)
+	c->attn_scratch = lx_host_alloc(c->n_threads * sizeof(*c->attn_scratch));
+	if (!c->attn_scratch)
 		return lx_fail(err, "out of memory");
-	for (i = 0; i < hp->n_rot / 2; i++) {
-		double f = lx_pow(hp->rope_freq_base, -2.0 * i / hp->n_rot);
+	for (i = 0; i < c->n_threads; i++) {
+		struct attn_scratch *as = &c->attn_scratch[i];
 
-		f *= hp->rope_freq_scale;
-		if (m->rope_freq_factors && m->rope_freq_factors[i] > 0.0f)
-			f /= m->rope_freq_factors[i];
-		c->rope_freq[i] = f;
+		if (!alloc_floats(&as->scores, (uint64_t)TOK_CHUNK * c->n_ctx, err))
+			return false;
+		as->p = lx_host_alloc((size_t)TOK_CHUNK * c->n_ctx * c->kv_elt);
+		as->q = lx_host_alloc((size_t)TOK_CHUNK * hp->head_dim * c->kv_elt);
+		if (!as->p || !as->q)
+			return lx_fail(err, "out of memory for attention scratch");
 	}
+	c->rope_theta_scale = (float)lx_pow(hp->rope_freq_base,
+					    (double)(-2.0f / (float)hp->n_rot));
 
 	c->qbuf_row = 0;
 	max_qrow(&c->qbuf_row, &m->output);
@@ -243,9 +258,11 @@ void llamux_context_memory(const struct llamux_context *c, uint64_t *kv_bytes,
 			     2 * (uint64_t)hp->n_ff + hp->n_rot;
 
 	*kv_bytes = 2 * (uint64_t)hp->n_layer * c->n_ctx * c->n_kv * c->kv_elt;
-	*scratch_bytes = (per_token * c->n_batch + hp->n_vocab +
-			  (uint64_t)c->n_threads * (c->n_ctx + hp->head_dim)) *
-			 sizeof(float) + (uint64_t)c->n_batch * c->qbuf_row;
+	*scratch_bytes = (per_token * c->n_batch + hp->n_vocab) * sizeof(float) +
+			 (uint64_t)c->n_batch * c->qbuf_row +
+			 (uint64_t)c->n_threads * TOK_CHUNK *
+			 (c->n_ctx * (sizeof(float) + c->kv_elt) +
+			  hp->head_dim * c->kv_elt);
 }
 
 /* ---- tasks ---- */
@@ -425,20 +442,29 @@ static void task_rope_tables(void *arg, uint32_t ith, uint32_t nth,
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	uint32_t half = c->m->hp.n_rot / 2, i;
+	const float *ffac = c->m->rope_freq_factors;
+	float fscale = c->m->hp.rope_freq_scale;
 	uint64_t lo, hi, t;
 
 	(void)worker;
 	split(b->n, ith, nth, &lo, &hi);
+	/*
+	 * Angles as ggml computes them (float, pos * scale^i by repeated
+	 * multiplication): following its rounding keeps us close to the
+	 * reference logits; sin and cos themselves are accurate.
+	 */
 	for (t = lo; t < hi; t++) {
-		double pos = (double)(b->pos0 + t);
+		float theta = (float)(b->pos0 + t);
 		float *cs = c->rope + t * 2 * half;
 
 		for (i = 0; i < half; i++) {
+			float ff = ffac && ffac[i] > 0.0f ? ffac[i] : 1.0f;
 			double s, co;
 
-			lx_sincos(pos * c->rope_freq[i], &s, &co);
+			lx_sincos((double)(fscale * (theta / ff)), &s, &co);
 			cs[2 * i] = (float)co;
 			cs[2 * i + 1] = (float)s;
+			theta *= c->rope_theta_scale;
 		}
 	}
 }
@@ -461,45 +487,42 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 		const float *v = c->v + t * c->n_kv;
 		uint64_t slot = ((uint64_t)b->layer * c->n_ctx + b->pos0 + t) *
 				c->n_kv;
+		uint64_t vslot = (uint64_t)b->layer * c->n_ctx * c->n_kv +
+				 b->pos0 + t;
 
 		for (h = 0; h < hp->n_head; h++)
 			rope_rotate(q + h * hp->head_dim, cs, hp->n_rot);
 		for (h = 0; h < hp->n_head_kv; h++)
 			rope_rotate(k + h * hp->head_dim, cs, hp->n_rot);
+		/* K by position; V transposed (by dimension, then position), so
+		 * the weighted sum over positions is a dot product, as in
+		 * llama.cpp's cache.
+		 */
 		if (c->kv_type == LLAMUX_KV_F16) {
 			uint16_t *kc = (uint16_t *)c->k_cache + slot;
-			uint16_t *vc = (uint16_t *)c->v_cache + slot;
+			uint16_t *vc = (uint16_t *)c->v_cache + vslot;
 
 			for (i = 0; i < c->n_kv; i++) {
 				kc[i] = lx_fp32_to_fp16(k[i]);
-				vc[i] = lx_fp32_to_fp16(v[i]);
+				vc[(uint64_t)i * c->n_ctx] = lx_fp32_to_fp16(v[i]);
 			}
 		} else {
+			float *vc = (float *)c->v_cache + vslot;
+
 			memcpy((float *)c->k_cache + slot, k, c->n_kv * sizeof(float));
-			memcpy((float *)c->v_cache + slot, v, c->n_kv * sizeof(float));
+			for (i = 0; i < c->n_kv; i++)
+				vc[(uint64_t)i * c->n_ctx] = v[i];
 		}
 	}
 }
 
-static float kv_get(const struct llamux_context *c, const uint8_t *cache,
-		    uint64_t i)
-{
-	if (c->kv_type == LLAMUX_KV_F16)
-		return lx_fp16_to_fp32(((const uint16_t *)cache)[i]);
-	return ((const float *)cache)[i];
-}
-
-/* Rounds through F16: see task_attention. */
-static float round_f16(float x)
-{
-	return lx_fp16_to_fp32(lx_fp32_to_fp16(x));
-}
-
 /*
- * Causal attention for (token, head) pairs split across threads. With an F16
- * cache, the query and the attention weights are rounded to F16 before their
- * products with K and V, which is what llama.cpp's F16 matrix products do;
- * matching it keeps quantized models (whose activation rounding amplifies
+ * Attention of one query head over the tokens of the batch, TOK_CHUNK tokens
+ * at a time, as two matrix products through the kernels:
+ *     scores = Q K^T (causal mask, scale, softmax), out = scores V
+ * With an F16 cache the queries and the softmax weights are rounded to F16
+ * for these products, which is what llama.cpp's F16 matrix products do;
+ * following it keeps quantized models (whose activation rounding amplifies
  * small differences) close to the reference.
  */
 static void task_attention(void *arg, uint32_t ith, uint32_t nth,
@@ -508,53 +531,70 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	const struct lx_hparams *hp = &c->m->hp;
-	uint32_t group = hp->n_head / hp->n_head_kv, hd = hp->head_dim;
+	uint32_t hd = hp->head_dim, h = ith;
+	uint32_t kvh = h / (hp->n_head / hp->n_head_kv);
+	uint32_t elt = (uint32_t)c->kv_elt;
+	uint32_t kv_type = c->kv_type == LLAMUX_KV_F16 ? LX_TYPE_F16 :
+			   LX_TYPE_F32;
+	const struct lx_kernels *k = lx_kernels(kv_type);
 	float scale = 1.0f / lx_sqrtf((float)hd);
-	float *att = c->scores + (uint64_t)worker * (c->n_ctx + hd);
-	float *qr = att + c->n_ctx;
-	bool f16 = c->kv_type == LLAMUX_KV_F16;
-	uint64_t base = (uint64_t)b->layer * c->n_ctx * c->n_kv;
-	uint64_t lo, hi, job;
+	struct attn_scratch *s = &c->attn_scratch[worker];
+	const uint8_t *kc = c->k_cache +
+			    ((uint64_t)b->layer * c->n_ctx * c->n_kv + kvh * hd) * elt;
+	const uint8_t *vc = c->v_cache +
+			    ((uint64_t)b->layer * c->n_kv + kvh * hd) * c->n_ctx * elt;
+	uint32_t t0, t, j;
 
-	split((uint64_t)b->n * hp->n_head, ith, nth, &lo, &hi);
-	for (job = lo; job < hi; job++) {
-		uint32_t t = (uint32_t)(job / hp->n_head);
-		uint32_t h = (uint32_t)(job % hp->n_head);
-		uint32_t kvh = h / group, n_keys = b->pos0 + t + 1, j, d;
-		const float *q = c->q + (uint64_t)t * c->n_q + h * hd;
-		/* The output replaces this head's query, which only this job reads. */
-		float *out = c->q + (uint64_t)t * c->n_q + h * hd;
-		float max = -LX_INFINITY;
-		double sum = 0.0;
-		float inv;
+	(void)nth;
+	for (t0 = 0; t0 < b->n; t0 += TOK_CHUNK) {
+		uint32_t nt = LX_MIN(TOK_CHUNK, b->n - t0);
+		uint32_t last = b->pos0 + t0 + nt;	/* keys any token sees */
 
-		for (d = 0; d < hd; d++)
-			qr[d] = f16 ? round_f16(q[d]) : q[d];
-		q = qr;
-		for (j = 0; j < n_keys; j++) {
-			uint64_t k0 = base + (uint64_t)j * c->n_kv + kvh * hd;
-			float s = 0.0f;
+		for (t = 0; t < nt; t++)
+			k->from_float(c->q + (uint64_t)(t0 + t) * c->n_q + h * hd,
+				      s->q + (size_t)t * hd * elt, hd);
+		if (k->gemm)
+			k->gemm(hd, kc, (size_t)c->n_kv * elt, last, s->q,
+				(size_t)hd * elt, nt, s->scores, c->n_ctx, false);
+		else
+			lx_gemm_generic(k->vec_dot, hd, kc, (size_t)c->n_kv * elt,
+					last, s->q, (size_t)hd * elt, nt,
+					s->scores, c->n_ctx, false);
+		for (t = 0; t < nt; t++) {
+			float *row = s->scores + (uint64_t)t * c->n_ctx;
+			uint32_t seen = b->pos0 + t0 + t + 1;	/* causal */
+			float max = -LX_INFINITY, inv;
+			double sum = 0.0;
 
-			for (d = 0; d < hd; d++)
-				s += q[d] * kv_get(c, c->k_cache, k0 + d);
-			att[j] = s * scale;
-			if (att[j] > max)
-				max = att[j];
+			for (j = 0; j < seen; j++) {
+				row[j] *= scale;
+				if (row[j] > max)
+					max = row[j];
+			}
+			for (j = 0; j < seen; j++) {
+				row[j] = lx_expf(row[j] - max);
+				sum += row[j];
+			}
+			inv = (float)(1.0 / sum);
+			for (j = 0; j < seen; j++)
+				row[j] *= inv;
+			for (; j < last; j++)
+				row[j] = 0.0f;
+			k->from_float(row, s->p + (size_t)t * c->n_ctx * elt,
+				      last);
 		}
-		for (j = 0; j < n_keys; j++) {
-			att[j] = lx_expf(att[j] - max);
-			sum += att[j];
-		}
-		inv = (float)(1.0 / sum);
-		for (d = 0; d < hd; d++)
-			out[d] = 0.0f;
-		for (j = 0; j < n_keys; j++) {
-			uint64_t v0 = base + (uint64_t)j * c->n_kv + kvh * hd;
-			float a = f16 ? round_f16(att[j] * inv) : att[j] * inv;
-
-			for (d = 0; d < hd; d++)
-				out[d] += a * kv_get(c, c->v_cache, v0 + d);
-		}
+		/* The output replaces the head's query, already consumed. */
+		if (k->gemm)
+			k->gemm(last, vc, (size_t)c->n_ctx * elt, hd, s->p,
+				(size_t)c->n_ctx * elt, nt,
+				c->q + (uint64_t)t0 * c->n_q + h * hd, c->n_q,
+				false);
+		else
+			lx_gemm_generic(k->vec_dot, last, vc,
+					(size_t)c->n_ctx * elt, hd, s->p,
+					(size_t)c->n_ctx * elt, nt,
+					c->q + (uint64_t)t0 * c->n_q + h * hd,
+					c->n_q, false);
 	}
 }
 
@@ -607,8 +647,10 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		matmul(&b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
 		run(&b, task_rope_store, n, c->n_q + 2 * c->n_kv);
 		c->q_src = NULL;
-		run(&b, task_attention, (uint64_t)n * hp->n_head,
-		    (uint64_t)(b.pos0 + n) * c->n_q * 2);
+		/* One task per head: its scratch is the worker's. */
+		lx_host_parallel(task_attention, &b, hp->n_head,
+				 (uint64_t)n * (b.pos0 + n) * c->n_q * 2 <
+				 (1u << 16) ? 1 : c->n_threads);
 		matmul(&b, &L->wo, c->q, c->n_q, c->x, hp->n_embd, true);
 
 		b.norm_w = L->ffn_norm;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,29 +142,41 @@ uint32_t lx_host_cpu_level(void)
 
 /* ---- thread pool ---- */
 
+/*
+ * Workers spin for a while on the job counter before sleeping, and the
+ * caller spins for the last tasks to finish: a forward pass posts hundreds
+ * of short jobs per token, and waking a sleeping thread costs more than
+ * many of them take.
+ */
+#define SPIN_ROUNDS 20000	/* ~100 us of pause instructions */
+
 struct pool {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;	/* workers: a new job is posted */
-	pthread_cond_t done;	/* caller: all workers finished */
+	pthread_cond_t wake;	/* sleeping workers: a new job is posted */
 	pthread_t *threads;
 	uint32_t n_threads;	/* workers, not counting the caller */
-	uint64_t generation;	/* bumps once per job */
-	uint32_t pending;	/* workers still in the current job */
+	uint64_t generation;	/* bumps once per job (atomic) */
+	uint32_t sleepers;	/* workers waiting on `wake` (under lock) */
+	uint32_t pending;	/* workers still in the current job (atomic) */
 	lx_task_fn fn;
 	void *arg;
 	uint32_t n_tasks;
 	uint32_t n_workers;	/* threads the job may use, caller included */
 	uint32_t next;		/* next task to hand out (atomic) */
-	bool quit;
+	bool quit;		/* atomic */
 };
 
 static struct pool pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER,
 };
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
 
 /* Takes tasks until none are left; tasks go to whoever is free. */
 static void run_tasks(uint32_t worker)
@@ -175,38 +188,55 @@ static void run_tasks(uint32_t worker)
 		pool.fn(pool.arg, t, pool.n_tasks, worker);
 }
 
+/* Waits for a generation other than `seen`; false when quitting. */
+static bool wait_job(uint64_t seen)
+{
+	uint32_t i;
+
+	for (i = 0; i < SPIN_ROUNDS; i++) {
+		if (__atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) != seen)
+			return !__atomic_load_n(&pool.quit, __ATOMIC_ACQUIRE);
+		cpu_relax();
+	}
+	pthread_mutex_lock(&pool.lock);
+	pool.sleepers++;
+	while (__atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) == seen &&
+	       !__atomic_load_n(&pool.quit, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&pool.wake, &pool.lock);
+	pool.sleepers--;
+	pthread_mutex_unlock(&pool.lock);
+	return !__atomic_load_n(&pool.quit, __ATOMIC_ACQUIRE);
+}
+
 static void *worker_main(void *p)
 {
 	uint32_t index = (uint32_t)(uintptr_t)p;
 	uint64_t seen = 0;
 
-	pthread_mutex_lock(&pool.lock);
-	for (;;) {
-		while (pool.generation == seen && !pool.quit)
-			pthread_cond_wait(&pool.wake, &pool.lock);
-		if (pool.quit)
-			break;
-		seen = pool.generation;
-		if (index < pool.n_workers) {
-			pthread_mutex_unlock(&pool.lock);
+	while (wait_job(seen)) {
+		seen = __atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE);
+		if (index < pool.n_workers)
 			run_tasks(index);
-			pthread_mutex_lock(&pool.lock);
-		}
-		if (--pool.pending == 0)
-			pthread_cond_signal(&pool.done);
+		__atomic_fetch_sub(&pool.pending, 1, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&pool.lock);
 	return NULL;
+}
+
+static void post(void)
+{
+	__atomic_fetch_add(&pool.generation, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&pool.lock);
+	if (pool.sleepers)
+		pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
 }
 
 static void pool_stop(void)
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&pool.lock);
-	pool.quit = true;
-	pthread_cond_broadcast(&pool.wake);
-	pthread_mutex_unlock(&pool.lock);
+	__atomic_store_n(&pool.quit, true, __ATOMIC_RELEASE);
+	post();
 	for (i = 0; i < pool.n_threads; i++)
 		pthread_join(pool.threads[i], NULL);
 	free(pool.threads);
@@ -246,7 +276,7 @@ uint32_t lx_host_max_threads(void)
 void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
 		      uint32_t n_workers)
 {
-	uint32_t t;
+	uint32_t t, spins = 0;
 
 	n_workers = n_workers < 1 ? 1 : n_workers;
 	if (n_workers > lx_host_max_threads())
@@ -258,22 +288,21 @@ void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
 	}
 	/* One job at a time; contexts on several threads take turns. */
 	pthread_mutex_lock(&job_lock);
-	pthread_mutex_lock(&pool.lock);
 	pool.fn = fn;
 	pool.arg = arg;
 	pool.n_tasks = n_tasks;
 	pool.n_workers = n_workers;
 	pool.next = 0;
 	pool.pending = pool.n_threads;
-	pool.generation++;
-	pthread_cond_broadcast(&pool.wake);
-	pthread_mutex_unlock(&pool.lock);
+	post();
 
 	run_tasks(0);
 
-	pthread_mutex_lock(&pool.lock);
-	while (pool.pending)
-		pthread_cond_wait(&pool.done, &pool.lock);
-	pthread_mutex_unlock(&pool.lock);
+	while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE)) {
+		if (++spins < SPIN_ROUNDS)
+			cpu_relax();
+		else
+			sched_yield();
+	}
 	pthread_mutex_unlock(&job_lock);
 }
