@@ -37,6 +37,10 @@ struct llamux_context {
 	float *q;		/* [n_batch][n_q], then attention output */
 	float *k;		/* [n_batch][n_kv] */
 	float *v;		/* [n_batch][n_kv] */
+	float *qkv;		/* [n_batch][n_q + 2 n_kv] fused projection */
+	float *tmp1, *tmp2;	/* [n_batch][n_embd] for biased and parallel
+				 * blocks, or NULL */
+	float kq_scale;		/* attention logits scale */
 	float *gate;		/* [n_batch][n_ff] */
 	float *up;		/* [n_batch][n_ff] */
 	struct attn_scratch {
@@ -101,6 +105,9 @@ void llamux_context_free(struct llamux_context *c)
 	lx_host_free(c->q);
 	lx_host_free(c->k);
 	lx_host_free(c->v);
+	lx_host_free(c->qkv);
+	lx_host_free(c->tmp1);
+	lx_host_free(c->tmp2);
 	lx_host_free(c->gate);
 	lx_host_free(c->up);
 	if (c->attn_scratch) {
@@ -165,6 +172,16 @@ static bool context_init(struct llamux_context *c,
 	    !alloc_floats(&c->rope, nb * hp->n_rot, err) ||
 	    !alloc_floats(&c->logits, hp->n_vocab, err))
 		return false;
+	/* Only families that need them pay for these. */
+	if (m->layers[0].wqkv.t &&
+	    !alloc_floats(&c->qkv, nb * (c->n_q + 2 * c->n_kv), err))
+		return false;
+	if ((m->family->parallel || m->layers[0].bo || m->layers[0].b_down) &&
+	    (!alloc_floats(&c->tmp1, nb * hp->n_embd, err) ||
+	     !alloc_floats(&c->tmp2, nb * hp->n_embd, err)))
+		return false;
+	c->kq_scale = m->family->q_prescale ? 1.0f :
+		      1.0f / lx_sqrtf((float)hp->head_dim);
 
 	c->attn_scratch = lx_host_alloc(c->n_threads * sizeof(*c->attn_scratch));
 	if (!c->attn_scratch)
@@ -187,6 +204,7 @@ static bool context_init(struct llamux_context *c,
 	for (i = 0; i < hp->n_layer; i++) {
 		const struct lx_layer *l = &m->layers[i];
 
+		max_qrow(&c->qbuf_row, &l->wqkv);
 		max_qrow(&c->qbuf_row, &l->wq);
 		max_qrow(&c->qbuf_row, &l->wk);
 		max_qrow(&c->qbuf_row, &l->wv);
@@ -307,9 +325,36 @@ struct batch {
 	size_t in_stride, out_stride;	/* floats between rows */
 	bool accumulate;	/* out += W x instead of out = W x */
 	uint32_t row0;		/* first batch row to use (logits) */
-	const float *norm_w;	/* rmsnorm weights */
+	const float *norm_w;	/* norm weights */
+	const float *norm_b;	/* LayerNorm bias or NULL */
 	float *norm_out;
 };
+
+/* dst = a + (bias broadcast over rows, or rows of src), row by row. */
+struct add_job {
+	float *dst;
+	const float *a, *src, *bias;
+	size_t dst_stride, a_stride, src_stride;	/* floats */
+	uint32_t n, rows;
+};
+
+static void task_add(void *arg, uint32_t ith, uint32_t nth, uint32_t worker)
+{
+	struct add_job *j = arg;
+	uint64_t lo, hi, t;
+	uint32_t i;
+
+	(void)worker;
+	split(j->rows, ith, nth, &lo, &hi);
+	for (t = lo; t < hi; t++) {
+		float *d = j->dst + t * j->dst_stride;
+		const float *a = j->a + t * j->a_stride;
+		const float *o = j->bias ? j->bias : j->src + t * j->src_stride;
+
+		for (i = 0; i < j->n; i++)
+			d[i] = a[i] + o[i];
+	}
+}
 
 static void task_embed(void *arg, uint32_t ith, uint32_t nth,
 		       uint32_t worker)
@@ -321,9 +366,19 @@ static void task_embed(void *arg, uint32_t ith, uint32_t nth,
 
 	(void)worker;
 	split(b->n, ith, nth, &lo, &hi);
-	for (t = lo; t < hi; t++)
-		to_float(e->data + (uint64_t)b->tokens[t] * e->row_bytes,
-			 b->c->x + t * e->ne0, e->ne0);
+	for (t = lo; t < hi; t++) {
+		float *x = b->c->x + t * e->ne0;
+		uint64_t i;
+
+		to_float(e->data + (uint64_t)b->tokens[t] * e->row_bytes, x,
+			 e->ne0);
+		if (b->c->m->family->embd_scale) {
+			float scale = lx_sqrtf((float)e->ne0);
+
+			for (i = 0; i < e->ne0; i++)
+				x[i] *= scale;
+		}
+	}
 }
 
 /* y = x / sqrt(mean(x^2) + eps) * w, sum in double as ggml does. */
@@ -341,18 +396,51 @@ static void rmsnorm(float *y, const float *x, const float *w, uint32_t n,
 		y[i] = x[i] * scale * w[i];
 }
 
-static void task_rmsnorm(void *arg, uint32_t ith, uint32_t nth,
-			 uint32_t worker)
+/* y = (x - mean) / sqrt(var + eps) * w + b, as ggml_norm then mul, add. */
+static void layernorm(float *y, const float *x, const float *w,
+		      const float *bias, uint32_t n, float eps)
+{
+	double sum = 0.0, sum2 = 0.0;
+	float mean, scale;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		sum += x[i];
+	mean = (float)(sum / n);
+	for (i = 0; i < n; i++) {
+		float v = x[i] - mean;
+
+		y[i] = v;
+		sum2 += (double)(v * v);
+	}
+	scale = 1.0f / lx_sqrtf((float)(sum2 / n) + eps);
+	for (i = 0; i < n; i++) {
+		y[i] = y[i] * scale * w[i];
+		if (bias)
+			y[i] += bias[i];
+	}
+}
+
+static void task_norm(void *arg, uint32_t ith, uint32_t nth,
+		      uint32_t worker)
 {
 	struct batch *b = arg;
 	const struct lx_hparams *hp = &b->c->m->hp;
+	bool layer = b->c->m->family->norm == LX_NORM_LAYER;
 	uint64_t lo, hi, t;
 
 	(void)worker;
 	split(b->n - b->row0, ith, nth, &lo, &hi);
-	for (t = b->row0 + lo; t < b->row0 + hi; t++)
-		rmsnorm(b->norm_out + t * hp->n_embd, b->c->x + t * hp->n_embd,
-			b->norm_w, hp->n_embd, hp->norm_eps);
+	for (t = b->row0 + lo; t < b->row0 + hi; t++) {
+		const float *x = b->c->x + t * hp->n_embd;
+		float *y = b->norm_out + t * hp->n_embd;
+
+		if (layer)
+			layernorm(y, x, b->norm_w, b->norm_b, hp->n_embd,
+				  hp->norm_eps);
+		else
+			rmsnorm(y, x, b->norm_w, hp->n_embd, hp->norm_eps);
+	}
 }
 
 static void task_quantize(void *arg, uint32_t ith, uint32_t nth,
@@ -422,17 +510,21 @@ static void matmul(struct batch *b, const struct lx_weight *w, const float *in,
 		  (uint64_t)(b->n - b->row0) * w->ne0 * w->ne1);
 }
 
-/* Llama's layout rotates adjacent pairs (x[2i], x[2i+1]). */
-static void rope_rotate(float *x, const float *cs, uint32_t n_rot)
+/*
+ * RoPE over the first n_rot dimensions of a head. Llama's layout rotates
+ * adjacent pairs (x[2i], x[2i+1]); NeoX's rotates (x[i], x[i + n_rot/2]).
+ */
+static void rope_rotate(float *x, const float *cs, uint32_t n_rot, bool neox)
 {
-	uint32_t i;
+	uint32_t i, half = n_rot / 2;
 
-	for (i = 0; i < n_rot / 2; i++) {
-		float x0 = x[2 * i], x1 = x[2 * i + 1];
+	for (i = 0; i < half; i++) {
+		uint32_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+		float x0 = x[a], x1 = x[b];
 		float co = cs[2 * i], si = cs[2 * i + 1];
 
-		x[2 * i] = x0 * co - x1 * si;
-		x[2 * i + 1] = x0 * si + x1 * co;
+		x[a] = x0 * co - x1 * si;
+		x[b] = x0 * si + x1 * co;
 	}
 }
 
@@ -469,13 +561,29 @@ static void task_rope_tables(void *arg, uint32_t ith, uint32_t nth,
 	}
 }
 
-/* RoPE on q and k, then k and v into the cache at their positions. */
+static void add_bias(float *y, const float *bias, uint32_t n)
+{
+	uint32_t i;
+
+	if (bias)
+		for (i = 0; i < n; i++)
+			y[i] += bias[i];
+}
+
+/*
+ * Q, K and V of each token: biases (or the split of a fused projection),
+ * RoPE on Q and K, the families' Q scaling, then K and V into the cache at
+ * their positions.
+ */
 static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 			    uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
 	const struct lx_hparams *hp = &c->m->hp;
+	const struct lx_layer *L = &c->m->layers[b->layer];
+	bool neox = c->m->family->rope == LX_ROPE_NEOX;
+	float qscale = 1.0f / lx_sqrtf((float)hp->head_dim);
 	uint64_t lo, hi, t;
 	uint32_t h, i;
 
@@ -484,16 +592,40 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 	for (t = lo; t < hi; t++) {
 		const float *cs = c->rope + t * hp->n_rot;
 		float *q = c->q + t * c->n_q, *k = c->k + t * c->n_kv;
-		const float *v = c->v + t * c->n_kv;
+		float *v = c->v + t * c->n_kv;
+
+		if (L->wqkv.t) {
+			const float *f = c->qkv + t * (c->n_q + 2 * c->n_kv);
+			const float *fb = L->bqkv;
+
+			/* (W x + b), then split: the order of llama.cpp's graph */
+			for (i = 0; i < c->n_q + 2 * c->n_kv; i++) {
+				float y = fb ? f[i] + fb[i] : f[i];
+
+				if (i < c->n_q)
+					q[i] = y;
+				else if (i < c->n_q + c->n_kv)
+					k[i - c->n_q] = y;
+				else
+					v[i - c->n_q - c->n_kv] = y;
+			}
+		} else {
+			add_bias(q, L->bq, c->n_q);
+			add_bias(k, L->bk, c->n_kv);
+			add_bias(v, L->bv, c->n_kv);
+		}
 		uint64_t slot = ((uint64_t)b->layer * c->n_ctx + b->pos0 + t) *
 				c->n_kv;
 		uint64_t vslot = (uint64_t)b->layer * c->n_ctx * c->n_kv +
 				 b->pos0 + t;
 
 		for (h = 0; h < hp->n_head; h++)
-			rope_rotate(q + h * hp->head_dim, cs, hp->n_rot);
+			rope_rotate(q + h * hp->head_dim, cs, hp->n_rot, neox);
 		for (h = 0; h < hp->n_head_kv; h++)
-			rope_rotate(k + h * hp->head_dim, cs, hp->n_rot);
+			rope_rotate(k + h * hp->head_dim, cs, hp->n_rot, neox);
+		if (c->m->family->q_prescale)
+			for (i = 0; i < c->n_q; i++)
+				q[i] *= qscale;
 		/* K by position; V transposed (by dimension, then position), so
 		 * the weighted sum over positions is a dot product, as in
 		 * llama.cpp's cache.
@@ -537,7 +669,7 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 	uint32_t kv_type = c->kv_type == LLAMUX_KV_F16 ? LX_TYPE_F16 :
 			   LX_TYPE_F32;
 	const struct lx_kernels *k = lx_kernels(kv_type);
-	float scale = 1.0f / lx_sqrtf((float)hd);
+	float scale = c->kq_scale;
 	struct attn_scratch *s = &c->attn_scratch[worker];
 	const uint8_t *kc = c->k_cache +
 			    ((uint64_t)b->layer * c->n_ctx * c->n_kv + kvh * hd) * elt;
@@ -603,17 +735,49 @@ static float silu(float x)
 	return x / (1.0f + lx_expf(-x));
 }
 
-static void task_swiglu(void *arg, uint32_t ith, uint32_t nth,
-			uint32_t worker)
+/*
+ * GELU, tanh form, as ggml evaluates it: through F16 (its lookup table holds
+ * gelu of every half), saturating outside [-10, 10].
+ */
+static float gelu(float x)
+{
+	const float c = 0.79788456080286535587989211986876f;	/* sqrt(2/pi) */
+	float h;
+
+	if (x <= -10.0f)
+		return 0.0f;
+	if (x >= 10.0f)
+		return x;
+	h = lx_fp16_to_fp32(lx_fp32_to_fp16(x));
+	h = 0.5f * h * (1.0f + lx_tanhf(c * h * (1.0f + 0.044715f * h * h)));
+	return lx_fp16_to_fp32(lx_fp32_to_fp16(h));
+}
+
+/* The FFN's activation: gate = act(gate) * up, or up = gelu(up + b_up). */
+static void task_ffn_act(void *arg, uint32_t ith, uint32_t nth,
+			 uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
-	uint64_t n = (uint64_t)b->n * c->m->hp.n_ff, lo, hi, i;
+	const struct lx_layer *L = &c->m->layers[b->layer];
+	enum lx_ffn_kind kind = c->m->family->ffn;
+	uint32_t n_ff = c->m->hp.n_ff;
+	uint64_t n = (uint64_t)b->n * n_ff, lo, hi, i;
 
 	(void)worker;
 	split(n, ith, nth, &lo, &hi);
-	for (i = lo; i < hi; i++)
-		c->gate[i] = silu(c->gate[i]) * c->up[i];
+	for (i = lo; i < hi; i++) {
+		float up = c->up[i];
+
+		if (L->b_up)
+			up += L->b_up[i % n_ff];
+		if (kind == LX_FFN_SWIGLU)
+			c->gate[i] = silu(c->gate[i]) * up;
+		else if (kind == LX_FFN_GEGLU)
+			c->gate[i] = gelu(c->gate[i]) * up;
+		else
+			c->gate[i] = gelu(up);
+	}
 }
 
 /* A step over the batch's tokens costing about `work` per token. */
@@ -623,6 +787,95 @@ static void run(struct batch *b, lx_task_fn fn, uint64_t units, uint64_t work)
 }
 
 /* One batch of tokens at positions pos0..; logits for rows >= logits_row0. */
+/* dst = a + (bias, or src rows) for the batch rows from row0. */
+static void add_rows(struct batch *b, float *dst, const float *a,
+		     const float *bias, const float *src, uint32_t n_cols,
+		     size_t stride)
+{
+	struct add_job j = {
+		.dst = dst + (uint64_t)b->row0 * stride,
+		.a = a + (uint64_t)b->row0 * stride,
+		.src = src ? src + (uint64_t)b->row0 * stride : NULL,
+		.bias = bias,
+		.dst_stride = stride, .a_stride = stride, .src_stride = stride,
+		.n = n_cols, .rows = b->n - b->row0,
+	};
+
+	run_tasks(b->c, task_add, &j, j.rows, (uint64_t)j.rows * n_cols / 8);
+}
+
+/*
+ * out = W in + bias, or with `residual` out = (W in + bias) + out: the
+ * order of llama.cpp's additions, so results round the same way.
+ */
+static void linear(struct batch *b, const struct lx_weight *w,
+		   const float *bias, const float *in, size_t in_stride,
+		   float *out, size_t out_stride, bool residual)
+{
+	struct llamux_context *c = b->c;
+
+	if (!bias) {
+		matmul(b, w, in, in_stride, out, out_stride, residual);
+	} else if (!residual) {
+		matmul(b, w, in, in_stride, out, out_stride, false);
+		add_rows(b, out, out, bias, NULL, (uint32_t)w->ne1, out_stride);
+	} else {
+		matmul(b, w, in, in_stride, c->tmp1, out_stride, false);
+		add_rows(b, c->tmp1, c->tmp1, bias, NULL, (uint32_t)w->ne1,
+			 out_stride);
+		add_rows(b, out, c->tmp1, NULL, out, (uint32_t)w->ne1,
+			 out_stride);
+	}
+}
+
+static void norm(struct batch *b, const float *w, const float *bias)
+{
+	b->norm_w = w;
+	b->norm_b = bias;
+	b->norm_out = b->c->xn;
+	b->c->q_src = NULL;
+	run(b, task_norm, b->n - b->row0, b->c->m->hp.n_embd);
+}
+
+/* FFN of the normed input in xn: out (+)= down(act(...)) + b_down. */
+static void ffn(struct batch *b, const struct lx_layer *L, float *out,
+		bool residual)
+{
+	struct llamux_context *c = b->c;
+	const struct lx_hparams *hp = &c->m->hp;
+
+	if (L->w_gate.t)
+		matmul(b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
+		       false);
+	matmul(b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
+	c->q_src = NULL;
+	run(b, task_ffn_act, (uint64_t)b->n * hp->n_ff, hp->n_ff * 8);
+	linear(b, &L->w_down, L->b_down, c->gate, hp->n_ff, out, hp->n_embd,
+	       residual);
+}
+
+static void attention_block(struct batch *b, const struct lx_layer *L)
+{
+	struct llamux_context *c = b->c;
+	const struct lx_hparams *hp = &c->m->hp;
+	uint32_t n = b->n;
+
+	if (L->wqkv.t) {
+		matmul(b, &L->wqkv, c->xn, hp->n_embd, c->qkv,
+		       c->n_q + 2 * c->n_kv, false);
+	} else {
+		matmul(b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
+		matmul(b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
+		matmul(b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
+	}
+	run(b, task_rope_store, n, c->n_q + 2 * c->n_kv);
+	/* One task per head: its scratch is the worker's. */
+	lx_host_parallel(task_attention, b, hp->n_head,
+			 (uint64_t)n * (b->pos0 + n) * c->n_q * 2 < (1u << 16) ?
+			 1 : c->n_threads);
+}
+
+/* One batch of tokens at positions n_past..; logits of the last, or all. */
 static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 			  uint32_t n, float *all_logits)
 {
@@ -638,46 +891,44 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		const struct lx_layer *L = &m->layers[l];
 
 		b.layer = l;
-		b.norm_w = L->attn_norm;
-		b.norm_out = c->xn;
-		c->q_src = NULL;
-		run(&b, task_rmsnorm, n, hp->n_embd);
-		matmul(&b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
-		matmul(&b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
-		matmul(&b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
-		run(&b, task_rope_store, n, c->n_q + 2 * c->n_kv);
-		c->q_src = NULL;
-		/* One task per head: its scratch is the worker's. */
-		lx_host_parallel(task_attention, &b, hp->n_head,
-				 (uint64_t)n * (b.pos0 + n) * c->n_q * 2 <
-				 (1u << 16) ? 1 : c->n_threads);
-		matmul(&b, &L->wo, c->q, c->n_q, c->x, hp->n_embd, true);
-
-		b.norm_w = L->ffn_norm;
-		c->q_src = NULL;
-		run(&b, task_rmsnorm, n, hp->n_embd);
-		matmul(&b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
-		       false);
-		matmul(&b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
-		c->q_src = NULL;
-		run(&b, task_swiglu, (uint64_t)n * hp->n_ff, hp->n_ff * 8);
-		matmul(&b, &L->w_down, c->gate, hp->n_ff, c->x, hp->n_embd, true);
+		norm(&b, L->attn_norm, L->attn_norm_b);
+		attention_block(&b, L);
+		if (!m->family->parallel) {
+			/* x += attn; x += ffn(norm(x)) */
+			linear(&b, &L->wo, L->bo, c->q, c->n_q, c->x, hp->n_embd,
+			       true);
+			norm(&b, L->ffn_norm, L->ffn_norm_b);
+			ffn(&b, L, c->x, true);
+		} else {
+			/* x = (attn + ffn) + x, both from the same norm */
+			linear(&b, &L->wo, L->bo, c->q, c->n_q, c->tmp2,
+			       hp->n_embd, false);
+			ffn(&b, L, c->tmp1, false);
+			add_rows(&b, c->tmp1, c->tmp2, NULL, c->tmp1, hp->n_embd,
+				 hp->n_embd);
+			add_rows(&b, c->x, c->tmp1, NULL, c->x, hp->n_embd,
+				 hp->n_embd);
+		}
 	}
 
 	/* Logits: every row when asked for, else only the last. */
 	b.row0 = all_logits ? 0 : n - 1;
-	b.norm_w = m->output_norm;
-	b.norm_out = c->xn;
-	c->q_src = NULL;
-	run(&b, task_rmsnorm, n, hp->n_embd);
+	norm(&b, m->output_norm, m->output_norm_b);
 	if (all_logits) {
-		matmul(&b, &m->output, c->xn, hp->n_embd, all_logits, hp->n_vocab,
-		       false);
+		linear(&b, &m->output, m->output_b, c->xn, hp->n_embd,
+		       all_logits, hp->n_vocab, false);
 		memcpy(c->logits, all_logits + (uint64_t)(n - 1) * hp->n_vocab,
 		       hp->n_vocab * sizeof(float));
 	} else {
+		/* Row n-1 only: matmul writes it at out[0]. */
 		matmul(&b, &m->output, c->xn, hp->n_embd, c->logits, hp->n_vocab,
 		       false);
+		if (m->output_b) {
+			uint32_t i;
+
+			for (i = 0; i < hp->n_vocab; i++)
+				c->logits[i] += m->output_b[i];
+		}
 	}
 	c->q_src = NULL;
 	c->n_past += n;

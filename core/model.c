@@ -66,8 +66,9 @@ static bool load_hparams(struct llamux_model *m, struct lx_err *err)
 	    !get_u32(m, "block_count", &hp->n_layer, true, err) ||
 	    !get_u32(m, "feed_forward_length", &hp->n_ff, true, err) ||
 	    !get_u32(m, "attention.head_count", &hp->n_head, true, err) ||
-	    !get_f32(m, "attention.layer_norm_rms_epsilon", &hp->norm_eps, true,
-		     err))
+	    !get_f32(m, m->family->norm == LX_NORM_RMS ?
+		     "attention.layer_norm_rms_epsilon" :
+		     "attention.layer_norm_epsilon", &hp->norm_eps, true, err))
 		return false;
 	if (hp->n_embd == 0 || hp->n_layer == 0 || hp->n_head == 0 ||
 	    hp->n_ff == 0 || hp->n_ctx_train == 0)
@@ -161,14 +162,19 @@ static bool bind(struct llamux_model *m, struct lx_weight *w, const char *name,
 	return true;
 }
 
-/* Norm weights are small: keep them as F32 whatever the file stores. */
-static bool bind_vector(struct llamux_model *m, float **out, const char *name,
-			uint64_t n, struct lx_err *err)
+/*
+ * Norms and biases are small: keep them as F32 whatever the file stores.
+ * An absent optional vector leaves *out NULL.
+ */
+static bool bind_vec(struct llamux_model *m, float **out, const char *name,
+		     uint64_t n, bool required, struct lx_err *err)
 {
 	struct lx_weight w;
 
-	if (!bind(m, &w, name, n, 0, true, err))
+	if (!bind(m, &w, name, n, 0, required, err))
 		return false;
+	if (!w.t)
+		return true;
 	*out = lx_host_alloc(n * sizeof(float));
 	if (!*out)
 		return lx_fail(err, "out of memory for tensor '%s'", name);
@@ -176,20 +182,85 @@ static bool bind_vector(struct llamux_model *m, float **out, const char *name,
 	return true;
 }
 
-static bool load_weights(struct llamux_model *m, struct lx_err *err)
+static bool bind_vector(struct llamux_model *m, float **out, const char *name,
+			uint64_t n, struct lx_err *err)
+{
+	return bind_vec(m, out, name, n, true, err);
+}
+
+static bool load_layer(struct llamux_model *m, uint32_t i, struct lx_err *err)
 {
 	const struct lx_hparams *hp = &m->hp;
+	const struct lx_arch *f = m->family;
+	struct lx_layer *l = &m->layers[i];
 	uint64_t n_q = (uint64_t)hp->n_head * hp->head_dim;
 	uint64_t n_kv = (uint64_t)hp->n_head_kv * hp->head_dim;
 	char name[96];
+
+#define T(part, suffix) \
+	(lx_snprintf(name, sizeof(name), "blk.%u.%s.%s", i, part, suffix), name)
+	if (!bind_vector(m, &l->attn_norm, T("attn_norm", "weight"), hp->n_embd,
+			 err) ||
+	    !bind_vec(m, &l->attn_norm_b, T("attn_norm", "bias"), hp->n_embd,
+		      false, err) ||
+	    !bind(m, &l->wqkv, T("attn_qkv", "weight"), hp->n_embd,
+		  n_q + 2 * n_kv, false, err))
+		return false;
+	if (l->wqkv.t) {
+		if (!bind_vec(m, &l->bqkv, T("attn_qkv", "bias"), n_q + 2 * n_kv,
+			      false, err))
+			return false;
+	} else if (!bind(m, &l->wq, T("attn_q", "weight"), hp->n_embd, n_q, true,
+			 err) ||
+		   !bind(m, &l->wk, T("attn_k", "weight"), hp->n_embd, n_kv,
+			 true, err) ||
+		   !bind(m, &l->wv, T("attn_v", "weight"), hp->n_embd, n_kv,
+			 true, err) ||
+		   !bind_vec(m, &l->bq, T("attn_q", "bias"), n_q, false, err) ||
+		   !bind_vec(m, &l->bk, T("attn_k", "bias"), n_kv, false, err) ||
+		   !bind_vec(m, &l->bv, T("attn_v", "bias"), n_kv, false, err)) {
+		return false;
+	}
+	if (!bind(m, &l->wo, T("attn_output", "weight"), n_q, hp->n_embd, true,
+		  err) ||
+	    !bind_vec(m, &l->bo, T("attn_output", "bias"), hp->n_embd, false,
+		      err) ||
+	    !bind(m, &l->w_up, T("ffn_up", "weight"), hp->n_embd, hp->n_ff, true,
+		  err) ||
+	    !bind_vec(m, &l->b_up, T("ffn_up", "bias"), hp->n_ff, false, err) ||
+	    !bind(m, &l->w_down, T("ffn_down", "weight"), hp->n_ff, hp->n_embd,
+		  true, err) ||
+	    !bind_vec(m, &l->b_down, T("ffn_down", "bias"), hp->n_embd, false,
+		      err))
+		return false;
+	if (f->ffn != LX_FFN_GELU &&
+	    !bind(m, &l->w_gate, T("ffn_gate", "weight"), hp->n_embd, hp->n_ff,
+		  true, err))
+		return false;
+	if (!f->parallel &&
+	    (!bind_vector(m, &l->ffn_norm, T("ffn_norm", "weight"), hp->n_embd,
+			  err) ||
+	     !bind_vec(m, &l->ffn_norm_b, T("ffn_norm", "bias"), hp->n_embd,
+		       false, err)))
+		return false;
+#undef T
+	return true;
+}
+
+static bool load_weights(struct llamux_model *m, struct lx_err *err)
+{
+	const struct lx_hparams *hp = &m->hp;
 	uint32_t i;
 
 	if (!bind(m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab,
 		  true, err) ||
 	    !bind_vector(m, &m->output_norm, "output_norm.weight", hp->n_embd,
 			 err) ||
+	    !bind_vec(m, &m->output_norm_b, "output_norm.bias", hp->n_embd,
+		      false, err) ||
 	    !bind(m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, false,
-		  err))
+		  err) ||
+	    !bind_vec(m, &m->output_b, "output.bias", hp->n_vocab, false, err))
 		return false;
 	if (!m->output.t)
 		m->output = m->tok_embd;	/* tied embeddings */
@@ -201,32 +272,9 @@ static bool load_weights(struct llamux_model *m, struct lx_err *err)
 	m->layers = lx_host_alloc(hp->n_layer * sizeof(*m->layers));
 	if (!m->layers)
 		return lx_fail(err, "out of memory for %u layers", hp->n_layer);
-	for (i = 0; i < hp->n_layer; i++) {
-		struct lx_layer *l = &m->layers[i];
-
-#define LAYER_TENSOR(suffix) \
-	(lx_snprintf(name, sizeof(name), "blk.%u.%s.weight", i, suffix), name)
-		if (!bind_vector(m, &l->attn_norm, LAYER_TENSOR("attn_norm"),
-				 hp->n_embd, err) ||
-		    !bind(m, &l->wq, LAYER_TENSOR("attn_q"), hp->n_embd, n_q,
-			  true, err) ||
-		    !bind(m, &l->wk, LAYER_TENSOR("attn_k"), hp->n_embd, n_kv,
-			  true, err) ||
-		    !bind(m, &l->wv, LAYER_TENSOR("attn_v"), hp->n_embd, n_kv,
-			  true, err) ||
-		    !bind(m, &l->wo, LAYER_TENSOR("attn_output"), n_q, hp->n_embd,
-			  true, err) ||
-		    !bind_vector(m, &l->ffn_norm, LAYER_TENSOR("ffn_norm"),
-				 hp->n_embd, err) ||
-		    !bind(m, &l->w_gate, LAYER_TENSOR("ffn_gate"), hp->n_embd,
-			  hp->n_ff, true, err) ||
-		    !bind(m, &l->w_up, LAYER_TENSOR("ffn_up"), hp->n_embd,
-			  hp->n_ff, true, err) ||
-		    !bind(m, &l->w_down, LAYER_TENSOR("ffn_down"), hp->n_ff,
-			  hp->n_embd, true, err))
+	for (i = 0; i < hp->n_layer; i++)
+		if (!load_layer(m, i, err))
 			return false;
-#undef LAYER_TENSOR
-	}
 	return true;
 }
 
@@ -236,12 +284,21 @@ static void model_release(struct llamux_model *m)
 
 	if (m->layers) {
 		for (i = 0; i < m->hp.n_layer; i++) {
-			lx_host_free(m->layers[i].attn_norm);
-			lx_host_free(m->layers[i].ffn_norm);
+			struct lx_layer *l = &m->layers[i];
+			float *vecs[] = { l->attn_norm, l->attn_norm_b, l->bq,
+					  l->bk, l->bv, l->bqkv, l->bo,
+					  l->ffn_norm, l->ffn_norm_b, l->b_up,
+					  l->b_down };
+			size_t k;
+
+			for (k = 0; k < LX_ARRAY_SIZE(vecs); k++)
+				lx_host_free(vecs[k]);
 		}
 		lx_host_free(m->layers);
 	}
 	lx_host_free(m->output_norm);
+	lx_host_free(m->output_norm_b);
+	lx_host_free(m->output_b);
 	lx_host_free(m->rope_freq_factors);
 	lx_vocab_free(&m->vocab);
 	lx_gguf_free(&m->gguf);
@@ -283,9 +340,10 @@ static bool load(struct llamux_model *m, unsigned int flags, struct lx_err *err)
 		return true;
 	if (m->gguf.n_tensors == 0)
 		return lx_fail(err, "the file has no tensors (a vocabulary-only GGUF?); it can tokenize but not run");
-	if (lx_strcmp(m->arch, "llama") != 0)
-		return lx_fail(err, "model architecture '%s' is not supported (supported: llama)",
-			       m->arch);
+	m->family = lx_arch_find(m->arch);
+	if (!m->family)
+		return lx_fail(err, "model architecture '%s' is not supported (supported: %s)",
+			       m->arch, lx_arch_names());
 	return load_hparams(m, err) && load_weights(m, err);
 }
 

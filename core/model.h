@@ -76,13 +76,46 @@ struct lx_weight {
 	uint64_t row_bytes;
 };
 
+/* How a family's layers compute; core/arch_*.c each describe one. */
+enum lx_norm_kind { LX_NORM_RMS, LX_NORM_LAYER };
+enum lx_ffn_kind {
+	LX_FFN_SWIGLU,	/* down(silu(gate x) * up x) */
+	LX_FFN_GEGLU,	/* down(gelu(gate x) * up x) */
+	LX_FFN_GELU,	/* down(gelu(up x)) */
+};
+enum lx_rope_kind {
+	LX_ROPE_NORM,	/* rotates (x[2i], x[2i+1]) */
+	LX_ROPE_NEOX,	/* rotates (x[i], x[i + n_rot/2]) */
+};
+
+struct lx_arch {
+	const char *name;		/* general.architecture */
+	enum lx_norm_kind norm;
+	enum lx_ffn_kind ffn;
+	enum lx_rope_kind rope;
+	bool parallel;			/* attention and FFN share one normed input */
+	bool embd_scale;		/* embeddings times sqrt(n_embd) */
+	bool q_prescale;		/* Q times 1/sqrt(head_dim) before attention */
+};
+
+/* The supported families; NULL for an unknown name. */
+const struct lx_arch *lx_arch_find(const char *name);
+/* "llama, qwen2, ..." for error messages. */
+const char *lx_arch_names(void);
+
+/* Optional parts are NULL (vectors) or have t == NULL (matrices). */
 struct lx_layer {
-	float *attn_norm;		/* [n_embd], dequantized at load */
+	float *attn_norm, *attn_norm_b;	/* [n_embd], dequantized at load */
 	struct lx_weight wq, wk, wv;	/* [n_embd] -> heads */
+	struct lx_weight wqkv;		/* fused q|k|v instead of the three */
+	float *bq, *bk, *bv, *bqkv;	/* their biases */
 	struct lx_weight wo;		/* heads -> [n_embd] */
-	float *ffn_norm;		/* [n_embd] */
+	float *bo;
+	float *ffn_norm, *ffn_norm_b;	/* absent when parallel */
 	struct lx_weight w_gate, w_up;	/* [n_embd] -> [n_ff] */
+	float *b_up;
 	struct lx_weight w_down;	/* [n_ff] -> [n_embd] */
+	float *b_down;
 };
 
 struct llamux_model {
@@ -95,9 +128,11 @@ struct llamux_model {
 	bool vocab_only;
 	struct lx_hparams hp;
 	struct lx_vocab vocab;
+	const struct lx_arch *family;	/* how the layers compute */
 	struct lx_weight tok_embd;	/* rows are token embeddings */
-	float *output_norm;		/* [n_embd] */
+	float *output_norm, *output_norm_b;	/* [n_embd] */
 	struct lx_weight output;	/* tok_embd when tied */
+	float *output_b;		/* [n_vocab] or NULL */
 	float *rope_freq_factors;	/* [n_rot / 2] or NULL */
 	struct lx_layer *layers;
 };

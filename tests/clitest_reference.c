@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Llamux against llama.cpp, through the llamux program (argv[1]): for every
- * Llama-family case in ../shared/reference/, `llamux tokenize` must give the
- * reference prompt tokens and `llamux eval` over prompt ++ greedy tokens must
- * give logits within the tolerances of issue #2 (σ = standard deviation of
- * the reference logits): F32/F16/BF16 max |Δ| <= 0.03σ; quantized max |Δ| <=
- * 0.15σ and mean |Δ| <= 0.03σ; argmax equal wherever the reference's top-2
- * gap exceeds 0.1σ. F32/F16 models must also reproduce the greedy tokens
- * (checked in-process), and `llamux run` must print stories260K's 200-token
- * greedy text exactly.
+ * case in ../shared/reference/ (Llama, Qwen2, Phi-2, Gemma), `llamux
+ * tokenize` must give the reference prompt tokens and `llamux eval` over
+ * prompt ++ greedy tokens must give logits within tolerance (σ = standard
+ * deviation of the reference logits): F32/F16/BF16 max and mean |Δ| <= 0.03σ;
+ * quantized Llama max |Δ| <= 0.15σ and mean <= 0.03σ; quantized Qwen2/Phi-2/
+ * Gemma (large residual streams) max <= 0.75σ and mean <= 0.04σ; argmax equal
+ * wherever the reference's top-2 gap exceeds 0.1σ. F32/F16 models must also
+ * reproduce the greedy tokens (checked in-process), and `llamux run` must
+ * print stories260K's 200-token greedy text exactly.
  */
 #include <dirent.h>
 #include <math.h>
@@ -24,7 +25,7 @@
 static const char *llamux_bin;
 
 struct type_stats {
-	char type[16];
+	char type[32];
 	double max_rel;		/* max |Δ| / σ over all cases */
 	double mean_rel;	/* worst per-case mean |Δ| / σ */
 	int cases;
@@ -43,18 +44,31 @@ static struct type_stats *stats_for(const char *type)
 	return &stats[n_stats++];
 }
 
-/* Weight type of a reference model, from its file name. */
-static const char *model_type(const char *model)
+/*
+ * Weight type of a reference model, from its file name ("tiny-q4_k.gguf":
+ * "q4_k"; other families: "qwen2-q4_k"), and whether it is one of the
+ * families with deliberately large residual streams (issue #5's tolerances).
+ */
+static const char *model_type(const char *model, bool *big_residual)
 {
+	static const char *const families[] = { "tiny-", "phi2-", "qwen2-",
+						"gemma-" };
+	static char t[32];
+	size_t i;
+
+	*big_residual = false;
 	if (!strcmp(model, "stories260K.gguf"))
 		return "f32";
 	if (!strcmp(model, "llama-2-tiny-random.gguf"))
 		return "f16";
-	if (!strncmp(model, "tiny-", 5)) {
-		static char t[16];
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		size_t n = strlen(families[i]);
 
-		snprintf(t, sizeof(t), "%s", model + 5);
+		if (strncmp(model, families[i], n))
+			continue;
+		snprintf(t, sizeof(t), "%s", i ? model : model + n);
 		*strchr(t, '.') = '\0';
+		*big_residual = i > 0;
 		return t;
 	}
 	return NULL;
@@ -62,6 +76,10 @@ static const char *model_type(const char *model)
 
 static bool is_float_type(const char *t)
 {
+	const char *dash = strchr(t, '-');
+
+	if (dash)
+		t = dash + 1;
 	return !strcmp(t, "f32") || !strcmp(t, "f16") || !strcmp(t, "bf16");
 }
 
@@ -96,8 +114,9 @@ static void check_tokenize(const char *name, const char *model,
 	free(expect);
 }
 
-static void check_logits(const char *name, const char *type, const char *model,
-			 const char *case_path, const int *p, size_t np,
+static void check_logits(const char *name, const char *type, bool big,
+			 const char *model, const char *case_path, const int *p,
+			 size_t np,
 			 const int *g, size_t ng, size_t n_vocab, size_t ref_rows)
 {
 	char *ids = join_ids(p, np, g, ng, ",");
@@ -180,6 +199,11 @@ static void check_logits(const char *name, const char *type, const char *model,
 	st->cases++;
 	if (is_float_type(type)) {
 		CHECK(max_d <= 0.03, "%s: max |Δ| = %.4fσ > 0.03σ", name, max_d);
+		CHECK(sum_d <= 0.03, "%s: mean |Δ| = %.4fσ > 0.03σ", name, sum_d);
+	} else if (big) {
+		/* llama.cpp's activation rounding moves these more (issue #5) */
+		CHECK(max_d <= 0.75, "%s: max |Δ| = %.4fσ > 0.75σ", name, max_d);
+		CHECK(sum_d <= 0.04, "%s: mean |Δ| = %.4fσ > 0.04σ", name, sum_d);
 	} else {
 		CHECK(max_d <= 0.15, "%s: max |Δ| = %.4fσ > 0.15σ", name, max_d);
 		CHECK(sum_d <= 0.03, "%s: mean |Δ| = %.4fσ > 0.03σ", name, sum_d);
@@ -238,6 +262,7 @@ static void check_case(const char *dir, const char *file)
 	size_t np, ng, len;
 	double n_vocab, ref_rows;
 	const char *type;
+	bool big;
 
 	snprintf(path, sizeof(path), REF "%s/%s", dir, file);
 	json = (char *)tl_read_file(path, &len);
@@ -252,8 +277,9 @@ static void check_case(const char *dir, const char *file)
 		CHECK(0, "%s: cannot read reference json", path);
 		return;
 	}
-	type = model_type(model_name);
-	if (!type)	/* other families: issue #5 */
+	type = model_type(model_name, &big);
+	CHECK(type != NULL, "%s: unknown reference model %s", path, model_name);
+	if (!type)
 		goto out;
 	snprintf(name, sizeof(name), "%s/%.*s", dir,
 		 (int)(strlen(file) - 5), file);
@@ -261,9 +287,10 @@ static void check_case(const char *dir, const char *file)
 		 (int)(strlen(file) - 5), file);
 	snprintf(model, sizeof(model), MODELS "%s", model_name);
 	check_tokenize(name, model, prompt, p, np);
-	check_logits(name, type, model, case_path, p, np, g, ng,
+	check_logits(name, type, big, model, case_path, p, np, g, ng,
 		     (size_t)n_vocab, (size_t)ref_rows);
-	if (!strcmp(type, "f32") || !strcmp(type, "f16"))
+	if (!strcmp(type, "f32") || !strcmp(type, "f16") ||
+	    (big && is_float_type(type)))
 		check_greedy(name, model, p, np, g, ng);
 out:
 	free(json);
@@ -352,6 +379,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < n_stats; i++)
 		printf("  %-8s max %.4f  mean %.4f  (%d cases)\n", stats[i].type,
 		       stats[i].max_rel, stats[i].mean_rel, stats[i].cases);
-	CHECK(n_stats >= 14, "only %d weight types checked", n_stats);
+	CHECK(n_stats >= 29, "only %d weight types checked", n_stats);
 	return tl_finish("clitest_reference");
 }
