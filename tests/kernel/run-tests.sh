@@ -64,12 +64,15 @@ say "built llamux.ko and llamux_sample.ko without warnings"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$top/include" \
 	"$here/devtest.c" -lpthread -o "$work/extra/30-devtest"
 args=(--kver "$kver" --module "$work/src/kernel/llamux.ko"
-	--module "$work/src/kernel/sample/llamux_sample.ko")
+	--module "$work/src/kernel/sample/llamux_sample.ko"
+	--model ../shared/models/phi2-q4_0.gguf
+	--model ../shared/models/qwen2-q4_0.gguf)
 if [ $quick = 1 ]; then
 	args+=(--no-default-scripts --guest-script "$here/guest/lib.sh"
 		--guest-script "$here/guest/10-module.sh"
 		--guest-script "$here/guest/20-greedy.sh"
-		--env LLAMUX_GREEDY_MODELS=tiny-q4_0.gguf)
+		--env LLAMUX_GREEDY_MODELS=tiny-q4_0.gguf
+		--env LLAMUX_FAMILY_MODELS=qwen2-q4_0.gguf)
 else
 	args+=(--guest-script "$work/extra/30-devtest")
 	for s in fuzz/seeds/*.gguf; do

@@ -33,9 +33,17 @@ same() {
 	fi
 }
 
+CODE='def add(a, b):
+    return'
+
 same stories260K.gguf greedy200 "$ONCE" 200
 for m in ${LLAMUX_GREEDY_MODELS:-tiny-q4_0.gguf tiny-q4_k_m.gguf tiny-q8_0.gguf tiny-f16.gguf}; do
 	same "$m" once "$ONCE" 32
 	same "$m" long "$LONG" 24
+done
+# Other families (byte-level BPE vocabulary, NeoX RoPE, biases, LayerNorm).
+for m in ${LLAMUX_FAMILY_MODELS:-phi2-q4_0.gguf qwen2-q4_0.gguf}; do
+	same "$m" once "$ONCE" 8
+	same "$m" code "$CODE" 8
 done
 ctl load stories260K.gguf
