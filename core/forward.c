@@ -313,17 +313,27 @@ static void split(uint64_t n, uint32_t ith, uint32_t nth, uint64_t *lo,
 	*hi = n * (uint64_t)(ith + 1) / (uint64_t)nth;
 }
 
+/* One matrix product of a job: out (+)= W x. */
+struct mm_part {
+	const struct lx_weight *w;
+	float *out;		/* output rows, out_stride floats apart */
+	size_t out_stride;
+	bool accumulate;	/* out += W x instead of out = W x */
+};
+
 struct batch {
 	struct llamux_context *c;
 	const int32_t *tokens;
 	uint32_t n;		/* tokens in this batch */
 	uint32_t pos0;		/* position of the first */
 	uint32_t layer;
-	const struct lx_weight *w;
-	const float *in;	/* matmul input rows */
-	float *out;		/* matmul output rows */
-	size_t in_stride, out_stride;	/* floats between rows */
-	bool accumulate;	/* out += W x instead of out = W x */
+	const float *in;	/* input rows to quantize */
+	size_t in_stride;	/* floats between rows */
+	uint32_t in_type;	/* the vec_dot_type to quantize to */
+	uint64_t in_ne0;	/* elements per row */
+	struct mm_part mm[3];	/* the current matrix products */
+	uint32_t n_mm;
+	uint64_t mm_rows;	/* rows over all parts */
 	uint32_t row0;		/* first batch row to use (logits) */
 	const float *norm_w;	/* norm weights */
 	const float *norm_b;	/* LayerNorm bias or NULL */
@@ -448,66 +458,118 @@ static void task_quantize(void *arg, uint32_t ith, uint32_t nth,
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
-	const struct lx_kernels *vt =
-		lx_kernels(lx_type_traits(b->w->type)->vec_dot_type);
+	const struct lx_kernels *vt = lx_kernels(b->in_type);
 	uint64_t lo, hi, t;
 
 	(void)worker;
 	split(b->n - b->row0, ith, nth, &lo, &hi);
 	for (t = b->row0 + lo; t < b->row0 + hi; t++)
 		vt->from_float(b->in + t * b->in_stride, c->qbuf + t * c->qbuf_row,
-			       b->w->ne0);
+			       b->in_ne0);
 }
 
+/*
+ * Rows [lo, hi) of the job's matrices taken as one stack: a job may hold up
+ * to three products of the same input (q, k, v; gate, up), so a token step
+ * waits for one dispatch instead of three.
+ */
 static void task_matmul(void *arg, uint32_t ith, uint32_t nth,
 			uint32_t worker)
 {
 	struct batch *b = arg;
 	struct llamux_context *c = b->c;
-	const struct lx_weight *w = b->w;
-	const struct lx_kernels *k = lx_kernels(w->type);
 	const uint8_t *x = c->qbuf + (uint64_t)b->row0 * c->qbuf_row;
-	uint32_t n_tok = b->n - b->row0;
-	uint64_t lo, hi;
+	uint32_t n_tok = b->n - b->row0, p;
+	uint64_t lo, hi, base = 0;
 
 	(void)worker;
-	split(w->ne1, ith, nth, &lo, &hi);
-	if (lo == hi)
-		return;
-	if (k->gemm)
-		k->gemm(w->ne0, w->data + lo * w->row_bytes, w->row_bytes,
-			(uint32_t)(hi - lo), x, c->qbuf_row, n_tok, b->out + lo,
-			b->out_stride, b->accumulate);
-	else
-		lx_gemm_generic(k->vec_dot, w->ne0,
-				w->data + lo * w->row_bytes, w->row_bytes,
-				(uint32_t)(hi - lo), x, c->qbuf_row, n_tok,
-				b->out + lo, b->out_stride, b->accumulate);
+	split(b->mm_rows, ith, nth, &lo, &hi);
+	for (p = 0; p < b->n_mm && lo < hi; p++) {
+		const struct mm_part *mp = &b->mm[p];
+		const struct lx_weight *w = mp->w;
+		const struct lx_kernels *k = lx_kernels(w->type);
+		uint64_t r0, r1;
+
+		if (lo >= base + w->ne1) {
+			base += w->ne1;
+			continue;
+		}
+		r0 = lo - base;
+		r1 = LX_MIN(hi - base, w->ne1);
+		if (k->gemm)
+			k->gemm(w->ne0, w->data + r0 * w->row_bytes, w->row_bytes,
+				(uint32_t)(r1 - r0), x, c->qbuf_row, n_tok,
+				mp->out + r0, mp->out_stride, mp->accumulate);
+		else
+			lx_gemm_generic(k->vec_dot, w->ne0,
+					w->data + r0 * w->row_bytes,
+					w->row_bytes, (uint32_t)(r1 - r0), x,
+					c->qbuf_row, n_tok, mp->out + r0,
+					mp->out_stride, mp->accumulate);
+		lo = base + r1;
+		base += w->ne1;
+	}
 }
 
-/* out[t - row0] (+)= W in[t] for batch rows row0..n-1. */
+/* Quantizes `in` for weight type `type` unless qbuf already holds it. */
+static void prepare_input(struct batch *b, uint32_t type, uint64_t ne0,
+			  const float *in, size_t in_stride)
+{
+	struct llamux_context *c = b->c;
+	uint32_t vdt = lx_type_traits(type)->vec_dot_type;
+
+	if (c->q_src == in && c->q_type == vdt && c->q_ntok == b->n)
+		return;
+	b->in = in;
+	b->in_stride = in_stride;
+	b->in_type = vdt;
+	b->in_ne0 = ne0;
+	run_tasks(c, task_quantize, b, b->n - b->row0,
+		  (uint64_t)(b->n - b->row0) * ne0);
+	c->q_src = in;
+	c->q_type = vdt;
+	c->q_ntok = b->n;
+}
+
+/*
+ * out_i[t - row0] (+)= W_i in[t] for batch rows row0..n-1, for the n parts
+ * (matrices of one input). Parts whose activations need different
+ * quantization (Q8_0 for Q4_0, Q8_K for Q6_K, ...) run as separate jobs.
+ */
+static void matmul_parts(struct batch *b, const struct mm_part *parts,
+			 uint32_t n, const float *in, size_t in_stride)
+{
+	struct llamux_context *c = b->c;
+	uint32_t i, first = 0;
+
+	for (i = 1; i <= n; i++) {
+		uint32_t p;
+
+		if (i < n && lx_type_traits(parts[i].w->type)->vec_dot_type ==
+			     lx_type_traits(parts[first].w->type)->vec_dot_type)
+			continue;
+		prepare_input(b, parts[first].w->type, parts[first].w->ne0, in,
+			      in_stride);
+		b->n_mm = 0;
+		b->mm_rows = 0;
+		for (p = first; p < i; p++) {
+			b->mm[b->n_mm++] = parts[p];
+			b->mm_rows += parts[p].w->ne1;
+		}
+		run_tasks(c, task_matmul, b, b->mm_rows,
+			  (uint64_t)(b->n - b->row0) * parts[first].w->ne0 *
+			  b->mm_rows);
+		first = i;
+	}
+}
+
 static void matmul(struct batch *b, const struct lx_weight *w, const float *in,
 		   size_t in_stride, float *out, size_t out_stride,
 		   bool accumulate)
 {
-	struct llamux_context *c = b->c;
-	uint32_t vdt = lx_type_traits(w->type)->vec_dot_type;
+	struct mm_part part = { w, out, out_stride, accumulate };
 
-	b->w = w;
-	b->in = in;
-	b->in_stride = in_stride;
-	b->out = out;
-	b->out_stride = out_stride;
-	b->accumulate = accumulate;
-	if (c->q_src != in || c->q_type != vdt || c->q_ntok != b->n) {
-		run_tasks(c, task_quantize, b, b->n - b->row0,
-			  (uint64_t)(b->n - b->row0) * w->ne0);
-		c->q_src = in;
-		c->q_type = vdt;
-		c->q_ntok = b->n;
-	}
-	run_tasks(c, task_matmul, b, w->ne1,
-		  (uint64_t)(b->n - b->row0) * w->ne0 * w->ne1);
+	matmul_parts(b, &part, 1, in, in_stride);
 }
 
 /*
@@ -844,10 +906,12 @@ static void ffn(struct batch *b, const struct lx_layer *L, float *out,
 	struct llamux_context *c = b->c;
 	const struct lx_hparams *hp = &c->m->hp;
 
-	if (L->w_gate.t)
-		matmul(b, &L->w_gate, c->xn, hp->n_embd, c->gate, hp->n_ff,
-		       false);
-	matmul(b, &L->w_up, c->xn, hp->n_embd, c->up, hp->n_ff, false);
+	struct mm_part parts[2] = {
+		{ &L->w_up, c->up, hp->n_ff, false },
+		{ &L->w_gate, c->gate, hp->n_ff, false },
+	};
+
+	matmul_parts(b, parts, L->w_gate.t ? 2 : 1, c->xn, hp->n_embd);
 	c->q_src = NULL;
 	run(b, task_ffn_act, (uint64_t)b->n * hp->n_ff, hp->n_ff * 8);
 	linear(b, &L->w_down, L->b_down, c->gate, hp->n_ff, out, hp->n_embd,
@@ -864,9 +928,13 @@ static void attention_block(struct batch *b, const struct lx_layer *L)
 		matmul(b, &L->wqkv, c->xn, hp->n_embd, c->qkv,
 		       c->n_q + 2 * c->n_kv, false);
 	} else {
-		matmul(b, &L->wq, c->xn, hp->n_embd, c->q, c->n_q, false);
-		matmul(b, &L->wk, c->xn, hp->n_embd, c->k, c->n_kv, false);
-		matmul(b, &L->wv, c->xn, hp->n_embd, c->v, c->n_kv, false);
+		struct mm_part qkv[3] = {
+			{ &L->wq, c->q, c->n_q, false },
+			{ &L->wk, c->k, c->n_kv, false },
+			{ &L->wv, c->v, c->n_kv, false },
+		};
+
+		matmul_parts(b, qkv, 3, c->xn, hp->n_embd);
 	}
 	run(b, task_rope_store, n, c->n_q + 2 * c->n_kv);
 	/* One task per head: its scratch is the worker's. */
