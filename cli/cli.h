@@ -28,6 +28,11 @@ extern const struct command cmd_info;
 extern const struct command cmd_bench;
 extern const struct command cmd_quantize;
 extern const struct command cmd_mkmodel;
+extern const struct command cmd_chat;
+extern const struct command cmd_status;
+extern const struct command cmd_model;
+/* `llamux "free text"`: not in the table; main() calls it directly. */
+extern const struct command cmd_ask;
 
 /* Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
 #define EXIT_USAGE 2
@@ -55,6 +60,13 @@ bool parse_kv_type(const struct command *c, const char *s,
 /* Generation through /dev/llamux (cli/backend_kernel.c). */
 int kernel_generate(const char *model_path, const char *prompt,
 		    long n_predict, const struct llamux_sampler_params *sp);
+
+/*
+ * The model a command uses (cli/model_store.c): -m PATH|NAME, else
+ * $LLAMUX_MODEL, else the store's active model; a malloc'd path, or NULL
+ * with the error printed.
+ */
+char *cli_resolve_model(const char *flag);
 
 /* Loads a model or prints why not (NULL). */
 struct llamux_model *cli_load_model(const char *path, unsigned int flags);

@@ -9,8 +9,8 @@
 #include "cli.h"
 
 static const struct command *const commands[] = {
-	&cmd_run, &cmd_tokenize, &cmd_eval, &cmd_info, &cmd_bench,
-	&cmd_quantize, &cmd_mkmodel,
+	&cmd_run, &cmd_chat, &cmd_model, &cmd_status, &cmd_bench,
+	&cmd_quantize, &cmd_tokenize, &cmd_eval, &cmd_info, &cmd_mkmodel,
 };
 
 static void print_overview(FILE *out)
@@ -66,7 +66,14 @@ int main(int argc, char **argv)
 	}
 	c = find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "llamux: unknown command '%s'; 'llamux help' lists them\n",
+		/* `llamux "why is my system slow?"` or unquoted words: a
+		 * question for the active model. One word is more likely a
+		 * mistyped command.
+		 */
+		if (argv[1][0] != '-' &&
+		    (strchr(argv[1], ' ') || (argc > 2 && argv[2][0] != '-')))
+			return cmd_ask.run(argc, argv);
+		fprintf(stderr, "llamux: unknown command '%s'; 'llamux help' lists them (to ask a question, write it in quotes)\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}
