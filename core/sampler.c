@@ -21,6 +21,7 @@ struct llamux_sampler {
 	uint32_t n_history;	/* filled entries */
 	uint32_t history_pos;	/* next slot to write */
 	uint32_t *seen;		/* [n_vocab] counts while penalizing */
+	uint8_t *allowed;	/* [n_vocab] nonzero: may be sampled; or NULL */
 	uint64_t rng[4];
 };
 
@@ -120,7 +121,34 @@ void llamux_sampler_free(struct llamux_sampler *s)
 	lx_host_free(s->cands);
 	lx_host_free(s->seen);
 	lx_host_free(s->history);
+	lx_host_free(s->allowed);
 	lx_host_free(s);
+}
+
+int llamux_sampler_set_allowed_bytes(struct llamux_sampler *s,
+				     const struct llamux_model *m,
+				     const uint8_t *allowed)
+{
+	char piece[256];
+	int32_t t;
+
+	lx_host_free(s->allowed);
+	s->allowed = NULL;
+	if (!allowed)
+		return LLAMUX_OK;
+	s->allowed = lx_host_alloc((size_t)s->n_vocab);
+	if (!s->allowed)
+		return LLAMUX_ERR_NOMEM;
+	for (t = 0; t < s->n_vocab; t++) {
+		size_t n = llamux_token_to_piece(m, t, false, piece,
+						 sizeof(piece)), i;
+		bool ok = n > 0 && n <= sizeof(piece);
+
+		for (i = 0; ok && i < n; i++)
+			ok = allowed[(unsigned char)piece[i]] != 0;
+		s->allowed[t] = ok || llamux_token_is_eog(m, t);
+	}
+	return LLAMUX_OK;
 }
 
 void llamux_sampler_accept(struct llamux_sampler *s, int32_t token)
@@ -221,6 +249,10 @@ static int32_t sample(struct llamux_sampler *s, const float *logits)
 		c[i].logit = logits[i];
 	}
 	penalize(s);
+	if (s->allowed)
+		for (i = 0; i < n; i++)
+			if (!s->allowed[i])
+				c[i].logit = -LX_INFINITY;
 	if (p->temp <= 0.0f) {
 		for (i = 1; i < n; i++)
 			if (c[i].logit > c[best].logit)

@@ -124,5 +124,43 @@ int main(void)
 	CHECK(llamux_sample(s, logits) == 1, "penalty 1.0 is off");
 	llamux_sampler_free(s);
 
+	/* Allowed-bytes constraint: on a real vocabulary, only digits. */
+	{
+		char err[LLAMUX_ERR_MAX] = "", piece[64];
+		struct llamux_model *m = llamux_model_load(
+			"../shared/vocab/ggml-vocab-llama-spm.gguf",
+			LLAMUX_LOAD_VOCAB_ONLY, err);
+		int32_t nv = m ? llamux_n_vocab(m) : 0, t, best = -1;
+		float *l = calloc((size_t)(nv > 0 ? nv : 1), sizeof(float));
+		uint8_t allowed[256] = { 0 };
+		struct llamux_sampler_params sp;
+		struct llamux_sampler *d;
+		size_t len;
+
+		CHECK(m != NULL, "%s", err);
+		for (t = 0; t < nv; t++)
+			l[t] = (float)(t % 97);	/* many tokens beat digits */
+		for (i = '0'; i <= '9'; i++)
+			allowed[i] = 1;
+		llamux_sampler_default_params(&sp);
+		sp.temp = 0.0f;
+		d = llamux_sampler_new(&sp, nv);
+		CHECK(d && llamux_sampler_set_allowed_bytes(d, m, allowed) == 0,
+		      "set_allowed_bytes");
+		if (d && m) {
+			best = llamux_sample(d, l);
+			len = llamux_token_to_piece(m, best, false, piece,
+						    sizeof(piece));
+			piece[len < sizeof(piece) ? len : 0] = '\0';
+			CHECK(len > 0 && strspn(piece, "0123456789") == len,
+			      "constrained greedy picked '%s'", piece);
+			llamux_sampler_set_allowed_bytes(d, m, NULL);
+			CHECK(llamux_sample(d, l) != best ||
+			      l[best] == 96.0f, "lifting the constraint");
+		}
+		llamux_sampler_free(d);
+		llamux_model_free(m);
+		free(l);
+	}
 	return tl_finish("test_sampler");
 }

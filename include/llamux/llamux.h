@@ -197,6 +197,15 @@ struct llamux_sampler_fixed {
 };
 struct llamux_sampler *llamux_sampler_new_fixed(const struct llamux_sampler_fixed *p,
 						int32_t n_vocab);
+/*
+ * Constrains sampling to tokens whose text uses only bytes marked in
+ * allowed[256] (nonzero: allowed), plus end-of-generation tokens: a simple
+ * grammar for callers that need, say, a single shell command line. NULL
+ * lifts the constraint. Returns LLAMUX_OK or LLAMUX_ERR_NOMEM.
+ */
+int llamux_sampler_set_allowed_bytes(struct llamux_sampler *s,
+				     const struct llamux_model *model,
+				     const uint8_t *allowed);
 /* Remembers a token (prompt or generated) for the repetition penalty. */
 void llamux_sampler_accept(struct llamux_sampler *s, int32_t token);
 /* Picks the next token from logits (not modified) and accepts it. */
