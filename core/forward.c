@@ -51,6 +51,8 @@ struct llamux_context {
 	float *rope;		/* [n_batch][n_rot / 2][2] cos, sin */
 	float rope_theta_scale;	/* base^(-2/n_rot): angle ratio of pairs */
 	float *logits;		/* [n_vocab] of the last token fed */
+	float *multi_logits;	/* [n_batch][n_vocab] for decode_multi */
+	uint32_t *multi_pos;	/* [n_batch] row positions for decode_multi */
 
 	uint8_t *qbuf;		/* activations in a vec_dot_type */
 	size_t qbuf_row;	/* bytes per token row in qbuf */
@@ -122,6 +124,8 @@ void llamux_context_free(struct llamux_context *c)
 	}
 	lx_host_free(c->rope);
 	lx_host_free(c->logits);
+	lx_host_free(c->multi_logits);
+	lx_host_free(c->multi_pos);
 	lx_host_free(c->qbuf);
 	lx_host_free(c);
 }
@@ -326,6 +330,11 @@ struct batch {
 	const int32_t *tokens;
 	uint32_t n;		/* tokens in this batch */
 	uint32_t pos0;		/* position of the first */
+	/* Rows of several contexts (llamux_decode_multi): row t belongs to
+	 * rc[t] at position rpos[t]; NULL when all rows are c's, from pos0.
+	 */
+	struct llamux_context *const *rc;
+	const uint32_t *rpos;
 	uint32_t layer;
 	const float *in;	/* input rows to quantize */
 	size_t in_stride;	/* floats between rows */
@@ -339,6 +348,16 @@ struct batch {
 	const float *norm_b;	/* LayerNorm bias or NULL */
 	float *norm_out;
 };
+
+static struct llamux_context *row_ctx(const struct batch *b, uint32_t t)
+{
+	return b->rc ? b->rc[t] : b->c;
+}
+
+static uint32_t row_pos(const struct batch *b, uint32_t t)
+{
+	return b->rpos ? b->rpos[t] : b->pos0 + t;
+}
 
 /* dst = a + (bias broadcast over rows, or rows of src), row by row. */
 struct add_job {
@@ -608,7 +627,7 @@ static void task_rope_tables(void *arg, uint32_t ith, uint32_t nth,
 	 * reference logits; sin and cos themselves are accurate.
 	 */
 	for (t = lo; t < hi; t++) {
-		float theta = (float)(b->pos0 + t);
+		float theta = (float)row_pos(b, (uint32_t)t);
 		float *cs = c->rope + t * 2 * half;
 
 		for (i = 0; i < half; i++) {
@@ -655,6 +674,10 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 		const float *cs = c->rope + t * hp->n_rot;
 		float *q = c->q + t * c->n_q, *k = c->k + t * c->n_kv;
 		float *v = c->v + t * c->n_kv;
+		struct llamux_context *rc = row_ctx(b, (uint32_t)t);
+		uint32_t pos = row_pos(b, (uint32_t)t);
+		uint64_t slot = ((uint64_t)b->layer * c->n_ctx + pos) * c->n_kv;
+		uint64_t vslot = (uint64_t)b->layer * c->n_ctx * c->n_kv + pos;
 
 		if (L->wqkv.t) {
 			const float *f = c->qkv + t * (c->n_q + 2 * c->n_kv);
@@ -676,11 +699,6 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 			add_bias(k, L->bk, c->n_kv);
 			add_bias(v, L->bv, c->n_kv);
 		}
-		uint64_t slot = ((uint64_t)b->layer * c->n_ctx + b->pos0 + t) *
-				c->n_kv;
-		uint64_t vslot = (uint64_t)b->layer * c->n_ctx * c->n_kv +
-				 b->pos0 + t;
-
 		for (h = 0; h < hp->n_head; h++)
 			rope_rotate(q + h * hp->head_dim, cs, hp->n_rot, neox);
 		for (h = 0; h < hp->n_head_kv; h++)
@@ -693,17 +711,17 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 		 * llama.cpp's cache.
 		 */
 		if (c->kv_type == LLAMUX_KV_F16) {
-			uint16_t *kc = (uint16_t *)c->k_cache + slot;
-			uint16_t *vc = (uint16_t *)c->v_cache + vslot;
+			uint16_t *kc = (uint16_t *)rc->k_cache + slot;
+			uint16_t *vc = (uint16_t *)rc->v_cache + vslot;
 
 			for (i = 0; i < c->n_kv; i++) {
 				kc[i] = lx_fp32_to_fp16(k[i]);
 				vc[(uint64_t)i * c->n_ctx] = lx_fp32_to_fp16(v[i]);
 			}
 		} else {
-			float *vc = (float *)c->v_cache + vslot;
+			float *vc = (float *)rc->v_cache + vslot;
 
-			memcpy((float *)c->k_cache + slot, k, c->n_kv * sizeof(float));
+			memcpy((float *)rc->k_cache + slot, k, c->n_kv * sizeof(float));
 			for (i = 0; i < c->n_kv; i++)
 				vc[(uint64_t)i * c->n_ctx] = v[i];
 		}
@@ -733,16 +751,23 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 	const struct lx_kernels *k = lx_kernels(kv_type);
 	float scale = c->kq_scale;
 	struct attn_scratch *s = &c->attn_scratch[worker];
-	const uint8_t *kc = c->k_cache +
-			    ((uint64_t)b->layer * c->n_ctx * c->n_kv + kvh * hd) * elt;
-	const uint8_t *vc = c->v_cache +
-			    ((uint64_t)b->layer * c->n_kv + kvh * hd) * c->n_ctx * elt;
+	uint64_t k_off = ((uint64_t)b->layer * c->n_ctx * c->n_kv + kvh * hd) *
+			 elt;
+	uint64_t v_off = ((uint64_t)b->layer * c->n_kv + kvh * hd) * c->n_ctx *
+			 elt;
 	uint32_t t0, t, j;
 
 	(void)nth;
-	for (t0 = 0; t0 < b->n; t0 += TOK_CHUNK) {
-		uint32_t nt = LX_MIN(TOK_CHUNK, b->n - t0);
-		uint32_t last = b->pos0 + t0 + nt;	/* keys any token sees */
+	/* Rows of one context go TOK_CHUNK at a time; rows of several
+	 * contexts one by one, each over its own cache.
+	 */
+	for (t0 = 0; t0 < b->n; t0 += b->rc ? 1 : TOK_CHUNK) {
+		uint32_t nt = b->rc ? 1 : LX_MIN(TOK_CHUNK, b->n - t0);
+		const struct llamux_context *rc = row_ctx(b, t0);
+		const uint8_t *kc = rc->k_cache + k_off;
+		const uint8_t *vc = rc->v_cache + v_off;
+		/* keys the chunk's last token sees */
+		uint32_t last = row_pos(b, t0 + nt - 1) + 1;
 
 		for (t = 0; t < nt; t++)
 			k->from_float(c->q + (uint64_t)(t0 + t) * c->n_q + h * hd,
@@ -756,7 +781,7 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 					s->scores, c->n_ctx, false);
 		for (t = 0; t < nt; t++) {
 			float *row = s->scores + (uint64_t)t * c->n_ctx;
-			uint32_t seen = b->pos0 + t0 + t + 1;	/* causal */
+			uint32_t seen = row_pos(b, t0 + t) + 1;	/* causal */
 			float max = -LX_INFINITY, inv;
 			double sum = 0.0;
 
@@ -945,11 +970,14 @@ static void attention_block(struct batch *b, const struct lx_layer *L)
 
 /* One batch of tokens at positions n_past..; logits of the last, or all. */
 static void forward_batch(struct llamux_context *c, const int32_t *tokens,
-			  uint32_t n, float *all_logits)
+			  uint32_t n, float *all_logits,
+			  struct llamux_context *const *rc,
+			  const uint32_t *rpos)
 {
 	const struct llamux_model *m = c->m;
 	const struct lx_hparams *hp = &m->hp;
-	struct batch b = { .c = c, .tokens = tokens, .n = n, .pos0 = c->n_past };
+	struct batch b = { .c = c, .tokens = tokens, .n = n,
+			   .pos0 = c->n_past, .rc = rc, .rpos = rpos };
 	uint32_t l;
 
 	c->q_src = NULL;
@@ -999,7 +1027,8 @@ static void forward_batch(struct llamux_context *c, const int32_t *tokens,
 		}
 	}
 	c->q_src = NULL;
-	c->n_past += n;
+	if (!rc)
+		c->n_past += n;
 }
 
 int llamux_decode(struct llamux_context *c, const int32_t *tokens, size_t n,
@@ -1035,7 +1064,68 @@ int llamux_decode(struct llamux_context *c, const int32_t *tokens, size_t n,
 		uint32_t nb = (uint32_t)LX_MIN((size_t)c->n_batch, n - i);
 
 		forward_batch(c, tokens + i, nb,
-			      all_logits ? all_logits + i * n_vocab : NULL);
+			      all_logits ? all_logits + i * n_vocab : NULL, NULL,
+			      NULL);
+	}
+	return LLAMUX_OK;
+}
+
+static int multi_fail(char *err, int rc, const char *msg, uint32_t i)
+{
+	if (err)
+		lx_snprintf(err, LLAMUX_ERR_MAX, "%s (context %u)", msg, i);
+	return rc;
+}
+
+int llamux_decode_multi(struct llamux_context *const *ctxs,
+			const int32_t *tokens, uint32_t n, char *err)
+{
+	struct llamux_context *c = n ? ctxs[0] : NULL;
+	uint32_t i, j, n_vocab;
+
+	if (!n)
+		return LLAMUX_OK;
+	if (!tokens)
+		return multi_fail(err, LLAMUX_ERR_INVALID, "no tokens given", 0);
+	if (n > c->n_batch)
+		return multi_fail(err, LLAMUX_ERR_INVALID,
+				  "more contexts than the first one's batch size", n);
+	n_vocab = c->m->hp.n_vocab;
+	for (i = 0; i < n; i++) {
+		const struct llamux_context *x = ctxs[i];
+
+		if (x->m != c->m || x->n_ctx != c->n_ctx ||
+		    x->kv_type != c->kv_type)
+			return multi_fail(err, LLAMUX_ERR_INVALID,
+					  "contexts must share model, size and cache type",
+					  i);
+		if (x->n_past >= x->n_ctx)
+			return multi_fail(err, LLAMUX_ERR_CONTEXT_FULL,
+					  "context full", i);
+		if (tokens[i] < 0 || (uint32_t)tokens[i] >= n_vocab)
+			return multi_fail(err, LLAMUX_ERR_INVALID,
+					  "token id outside the vocabulary", i);
+		for (j = 0; j < i; j++)
+			if (ctxs[j] == x)
+				return multi_fail(err, LLAMUX_ERR_INVALID,
+						  "a context appears twice", i);
+	}
+	if (!c->multi_logits) {
+		c->multi_logits = lx_host_alloc((size_t)c->n_batch * n_vocab *
+						sizeof(float));
+		c->multi_pos = lx_host_alloc((size_t)c->n_batch *
+					     sizeof(uint32_t));
+		if (!c->multi_logits || !c->multi_pos)
+			return multi_fail(err, LLAMUX_ERR_NOMEM,
+					  "out of memory for batched logits", 0);
+	}
+	for (i = 0; i < n; i++)
+		c->multi_pos[i] = ctxs[i]->n_past;
+	forward_batch(c, tokens, n, c->multi_logits, ctxs, c->multi_pos);
+	for (i = 0; i < n; i++) {
+		memcpy(ctxs[i]->logits, c->multi_logits + (uint64_t)i * n_vocab,
+		       n_vocab * sizeof(float));
+		ctxs[i]->n_past++;
 	}
 	return LLAMUX_OK;
 }

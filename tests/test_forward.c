@@ -3,8 +3,10 @@
  * Forward-pass properties the reference comparisons do not cover: a prompt
  * fed in one batch, in small batches or token by token gives the same
  * logits; thread count does not change them; an F32 KV cache stays close
- * to F16; a full context is an error that leaves the context usable; and
- * tied output weights (no output.weight) compute the same as an explicit copy.
+ * to F16; a full context is an error that leaves the context usable; tied
+ * output weights (no output.weight) compute the same as an explicit copy; and
+ * several contexts stepped in one batch (llamux_decode_multi) give exactly
+ * what each gives alone.
  */
 #include <math.h>
 #include <string.h>
@@ -180,6 +182,57 @@ static void test_tied_output(void)
 	free(base);
 }
 
+/* Three streams stepped together equal each stepped alone, bit for bit. */
+static void test_decode_multi(struct llamux_model *m)
+{
+	static const int32_t next[3][4] = { { 432, 383, 286, 261 },
+					    { 13, 438, 310, 439 },
+					    { 261, 376, 298, 315 } };
+	struct llamux_context_params p;
+	struct llamux_context *alone[3], *together[3];
+	char err[LLAMUX_ERR_MAX] = "";
+	size_t nv = (size_t)llamux_n_vocab(m);
+	int i, step, same = 1;
+
+	llamux_context_default_params(&p);
+	p.n_ctx = 64;
+	for (i = 0; i < 3; i++) {
+		alone[i] = llamux_context_new(m, &p, err);
+		together[i] = llamux_context_new(m, &p, err);
+		CHECK(alone[i] && together[i], "%s", err);
+		if (!alone[i] || !together[i])
+			return;
+		/* different prompt lengths: different positions per stream */
+		llamux_decode(alone[i], prompt, 4 + 3 * i, NULL, err);
+		llamux_decode(together[i], prompt, 4 + 3 * i, NULL, err);
+	}
+	for (step = 0; step < 4; step++) {
+		int32_t toks[3];
+
+		for (i = 0; i < 3; i++) {
+			toks[i] = next[i][step];
+			llamux_decode(alone[i], &toks[i], 1, NULL, err);
+		}
+		CHECK(llamux_decode_multi(together, toks, 3, err) == LLAMUX_OK,
+		      "decode_multi: %s", err);
+		for (i = 0; i < 3; i++)
+			same &= !memcmp(llamux_logits(alone[i]),
+					llamux_logits(together[i]),
+					nv * sizeof(float)) &&
+				llamux_n_past(alone[i]) ==
+				llamux_n_past(together[i]);
+	}
+	CHECK(same, "batched steps differ from single steps");
+	CHECK(llamux_decode_multi((struct llamux_context *const[]){
+					  together[0], together[0] },
+				  next[0], 2, err) == LLAMUX_ERR_INVALID &&
+	      strstr(err, "appears twice"), "duplicate context: %s", err);
+	for (i = 0; i < 3; i++) {
+		llamux_context_free(alone[i]);
+		llamux_context_free(together[i]);
+	}
+}
+
 int main(void)
 {
 	char err[LLAMUX_ERR_MAX] = "";
@@ -189,6 +242,7 @@ int main(void)
 	if (m) {
 		test_batching(m);
 		test_context_full(m);
+		test_decode_multi(m);
 		llamux_model_free(m);
 	}
 	test_tied_output();

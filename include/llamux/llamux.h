@@ -158,6 +158,15 @@ void llamux_context_free(struct llamux_context *ctx);
  */
 int llamux_decode(struct llamux_context *ctx, const int32_t *tokens, size_t n,
 		  float *all_logits, char *err);
+/*
+ * One generation step for several contexts of one model (same size and
+ * cache type): feeds tokens[i] to ctxs[i] in a single batched pass, so the
+ * weights are read once for all of them (continuous batching). n may not
+ * exceed the first context's batch size. Each context's logits are then in
+ * llamux_logits(ctxs[i]); results equal one llamux_decode per context.
+ */
+int llamux_decode_multi(struct llamux_context *const *ctxs,
+			const int32_t *tokens, uint32_t n, char *err);
 const float *llamux_logits(const struct llamux_context *ctx);
 uint32_t llamux_n_past(const struct llamux_context *ctx);
 uint32_t llamux_n_ctx(const struct llamux_context *ctx);
