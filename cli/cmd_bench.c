@@ -8,7 +8,6 @@
  * starting to decode a short prompt to having the logits of the first
  * generated token, and the process's peak RSS.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <sched.h>
@@ -79,7 +78,7 @@ static struct {
 	const char *level;	/* "avx512" */
 	uint64_t rng;
 	int test_index, n_tests;
-	bool tty, progress_shown, first_row;
+	bool tty, progress_shown, first_row, header_done;
 } B;
 
 static uint64_t now_ns(void)
@@ -792,8 +791,10 @@ static struct llamux_context *new_context(const struct llamux_model *m,
 	cp.n_threads = (int32_t)n_threads;
 	cp.kv_type = B.o->kv_type;
 	ctx = llamux_context_new(m, &cp, err);
-	if (!ctx)
+	if (!ctx) {
+		progress_clear();
 		cli_fail("%s", err);
+	}
 	return ctx;
 }
 
@@ -954,6 +955,11 @@ static int bench_model(const char *path, int *n_printed)
 	if (!m)
 		return 1;
 	describe_model(m, path, &md);
+	/* After the first load: a file that cannot be read prints no header. */
+	if (!B.header_done) {
+		print_header();
+		B.header_done = true;
+	}
 	/* llama-bench's order: per thread count, every pp, then every tg. */
 	for (i = 0; i < o->threads.n && !rc; i++) {
 		long nt = o->threads.v[i];
@@ -1018,7 +1024,6 @@ static int run(int argc, char **argv)
 	snprintf(B.backend, sizeof(B.backend), "CPU (%s)", B.level);
 	read_cpu_info(B.cpu_info, sizeof(B.cpu_info));
 
-	print_header();
 	for (i = 0; i < o.n_models && !rc; i++)
 		rc = bench_model(o.models[i], &n_printed);
 	if (rc)
