@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # The two set-up commands of the README, on top of CMake:
-#   make run     build, then generate text (MODEL=..., PROMPT=..., N=...)
+#   make run     build, pull the default model (TinyLlama 1.1B Chat) once and
+#                ask it a question; offline, use FALLBACK_MODEL instead
+#                (MODEL=..., PROMPT=..., QUESTION=..., N=...)
 #   make check   build with -Werror, run every test, again under ASan+UBSan,
 #                fuzz the GGUF reader for FUZZ_SECONDS, then the kernel
 #                module's tests (checkpatch, DKMS, QEMU boots of 6.1 and 6.12)
-MODEL ?= ../shared/models/stories260K.gguf
-PROMPT ?= Once upon a time
+MODEL ?=
+FALLBACK_MODEL ?= ../shared/models/stories260K.gguf
+QUESTION ?= What does the Linux kernel do?
+PROMPT ?=
 N ?= 200
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -19,10 +23,26 @@ build:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
 	cmake --build build -j$(JOBS)
 
+# Without MODEL: `llamux model pull tinyllama` (a progress bar the first time,
+# nothing to do afterwards) and a question in its chat format; when that
+# fails (offline: it says so within seconds), FALLBACK_MODEL continues a story.
 run: build
-	@if [ ! -f "$(MODEL)" ]; then \
-		echo "no model at $(MODEL); run: make run MODEL=/path/to/model.gguf"; exit 1; fi
-	build/llamux run -m "$(MODEL)" -p "$(PROMPT)" -n $(N)
+	@model="$(MODEL)"; prompt="$(PROMPT)"; \
+	if [ -z "$$model" ]; then \
+		if build/llamux model pull tinyllama; then \
+			model=$$(build/llamux model path tinyllama) || exit 1; \
+			[ -n "$$prompt" ] || prompt=$$(printf '<|user|>\n%s\n<|assistant|>\n' "$(QUESTION)"); \
+		elif [ -f "$(FALLBACK_MODEL)" ]; then \
+			echo "llamux: using $(FALLBACK_MODEL) instead"; \
+			model="$(FALLBACK_MODEL)"; \
+		else \
+			echo "no model: connect to the network, or run: make run MODEL=/path/to/model.gguf"; exit 1; \
+		fi; \
+	elif [ ! -f "$$model" ]; then \
+		echo "no model at $$model; run: make run MODEL=/path/to/model.gguf"; exit 1; \
+	fi; \
+	[ -n "$$prompt" ] || prompt="Once upon a time"; \
+	set -x; build/llamux run -m "$$model" -p "$$prompt" -n $(N)
 
 check:
 	@scripts/deps.sh check

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "store.h"
 
 #define DEFAULT_N_PREDICT 256
 
@@ -197,6 +198,7 @@ static int generate(const struct run_opts *o, struct llamux_model *m,
 	if (o->sp.temp > 0.0f)
 		fprintf(stderr, ", seed %llu", (unsigned long long)o->sp.seed);
 	fputc('\n', stderr);
+	cli_record_run(o->model, n_prompt, t1 - t0, n_gen, t2 - t1);
 	return 0;
 }
 

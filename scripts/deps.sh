@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Makes sure the Debian packages a make target needs are installed: installs
 # them with apt-get when run as root, otherwise prints the exact apt line.
-#   scripts/deps.sh build   compiler and CMake (make run)
+#   scripts/deps.sh build   compiler, CMake, libedit and libcurl (make run)
 #   scripts/deps.sh check   plus clang (libFuzzer, sanitizers), kernel headers,
 #                           DKMS and QEMU for the kernel module (make check)
 set -eu
-need="gcc libc6-dev make cmake binutils"
+need="gcc libc6-dev make cmake binutils libedit-dev libcurl4-openssl-dev pkg-config libmicrohttpd-dev libjson-c-dev libsystemd-dev"
 case "${1:-build}" in
 build) ;;
-check) need="$need clang libclang-rt-14-dev linux-headers-amd64 linux-headers-6.12-amd64 dkms qemu-system-x86 busybox-static cpio kmod xz-utils zstd perl" ;;
+check) need="$need curl nginx dbus polkitd clang libclang-rt-14-dev linux-headers-amd64 linux-headers-6.12-amd64 dkms qemu-system-x86 busybox-static cpio kmod xz-utils zstd perl" ;;
 *) echo "usage: $0 build|check" >&2; exit 2 ;;
 esac
 
