@@ -27,3 +27,5 @@ endforeach()
 
 add_test(NAME freestanding_core
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/check-freestanding.sh)
+include(tests/lsh/lsh_tests.cmake)
+include(tests/daemon/daemon_tests.cmake)
