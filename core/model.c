@@ -456,6 +456,19 @@ bool llamux_model_meta(const struct llamux_model *m, uint64_t i,
 	return true;
 }
 
+bool llamux_model_meta_str(const struct llamux_model *m, const char *key,
+			   const char **s, size_t *len)
+{
+	struct lx_gguf_str v;
+	struct lx_err err;
+
+	if (!lx_gguf_get_str(&m->gguf, key, &v, false, &err))
+		return false;
+	*s = v.ptr;
+	*len = (size_t)v.len;
+	return true;
+}
+
 uint64_t llamux_model_n_tensors(const struct llamux_model *m)
 {
 	return m->gguf.n_tensors;

@@ -23,7 +23,38 @@ enum lx_token_type {
 	LX_TOKEN_BYTE = 6,
 };
 
-enum lx_vocab_kind { LX_VOCAB_NONE, LX_VOCAB_SPM };
+enum lx_vocab_kind { LX_VOCAB_NONE, LX_VOCAB_SPM, LX_VOCAB_BPE };
+
+/*
+ * Byte-level BPE pre-tokenizers (how text is split into words before the
+ * merges), by tokenizer.ggml.pre; tokenize_bpe.c has the names and patterns.
+ */
+enum lx_bpe_pre {
+	LX_PRE_DEFAULT,		/* llama.cpp's fallback sequence of 4 patterns */
+	LX_PRE_GPT2,		/* GPT-2's pattern alone */
+	LX_PRE_LLAMA3,		/* Llama 3: contractions any case, \p{N}{1,3} */
+	LX_PRE_QWEN2,		/* the Llama 3 pattern with single digits */
+	LX_PRE_STARCODER,	/* digits one by one, then GPT-2 */
+	LX_PRE_FALCON,		/* punctuation runs, GPT-2, digit triplets */
+	LX_PRE_DEEPSEEK_CODER,
+	LX_PRE_DEEPSEEK_LLM,
+};
+
+/* A merge whose two sides are tokens: rank by the pair of ids. */
+struct lx_bpe_merge {
+	uint64_t key;		/* left id << 32 | right id */
+	uint32_t rank;		/* index in tokenizer.ggml.merges */
+	int32_t id;		/* the token of left+right, or -1 */
+};
+
+/* A merge with a side that is no token: found by its text. */
+struct lx_bpe_merge_text {
+	const char *ptr;	/* "left right", into the file */
+	uint32_t n_left, n_right;
+	uint32_t rank;
+};
+
+#define LX_VOCAB_MAX_EOG 16
 
 struct lx_vocab {
 	enum lx_vocab_kind kind;
@@ -31,17 +62,30 @@ struct lx_vocab {
 	struct lx_gguf_str *text;	/* token texts, into the file */
 	float *scores;			/* merge priority (SPM); n entries */
 	uint8_t *types;			/* enum lx_token_type; n entries */
-	int32_t bos, eos, unk, eot;	/* -1 when the vocabulary has none */
+	int32_t bos, eos, unk, eot, eom;	/* -1 when the vocabulary has none */
 	bool add_bos, add_eos;
 	bool add_space_prefix;		/* SPM: prefix text with a space */
-	int32_t byte_token[256];	/* <0xNN> token per byte, or -1 */
+	/* SPM: the <0xNN> token of each byte; BPE: the token of its character */
+	int32_t byte_token[256];
 	uint32_t *sorted;		/* token ids ordered by text, then id */
-	uint32_t *specials;		/* control/user tokens, longest first */
+	uint32_t *specials;		/* control/user/unknown, longest first */
 	uint32_t n_specials;
+	uint8_t special_first[32];	/* bitmap: bytes that start a special */
 	uint32_t max_token_len;		/* bytes of the longest token */
+	int32_t eog[LX_VOCAB_MAX_EOG];	/* tokens that end generation */
+	uint32_t n_eog;
+	/* BPE */
+	enum lx_bpe_pre pre;
+	bool ignore_merges;		/* a word that is a token stays whole */
+	struct lx_bpe_merge *merges;	/* sorted by key, one per pair */
+	uint32_t n_merges;
+	struct lx_bpe_merge_text *merge_texts;	/* sorted by left, right */
+	uint32_t n_merge_texts;
 };
 
-/* Looks up a token by its exact bytes; -1 when absent. */
+/* Looks up a token by its exact bytes (a repeated text: its highest id, as
+ * llama.cpp's map keeps); -1 when absent.
+ */
 int32_t lx_vocab_find(const struct lx_vocab *v, const char *s, size_t n);
 bool lx_vocab_load(struct lx_vocab *v, const struct lx_gguf *g,
 		   struct lx_err *err);
@@ -51,6 +95,31 @@ void lx_vocab_free(struct lx_vocab *v);
 bool lx_tokenize_spm(const struct lx_vocab *v, const char *text, size_t len,
 		     bool space_prefix, int32_t *out, size_t cap, size_t *n_out,
 		     struct lx_err *err);
+
+/*
+ * Byte-level BPE (tokenize_bpe.c). lx_bpe_pre_find maps a
+ * tokenizer.ggml.pre name to its pre-tokenizer and the flags llama.cpp sets
+ * with it (false: unknown name); lx_bpe_pre_names lists the names.
+ * lx_bpe_load reads tokenizer.ggml.merges into the vocabulary (after its
+ * index is built).
+ */
+bool lx_bpe_pre_find(const char *name, size_t len, enum lx_bpe_pre *pre,
+		     bool *ignore_merges, bool *add_bos);
+const char *lx_bpe_pre_names(void);
+bool lx_bpe_load(struct lx_vocab *v, const struct lx_gguf *g,
+		 struct lx_err *err);
+/* Pre-tokenizes and merges text already split by special tokens. */
+bool lx_tokenize_bpe(const struct lx_vocab *v, const char *text, size_t len,
+		     int32_t *out, size_t cap, size_t *n_out,
+		     struct lx_err *err);
+/*
+ * Only the pre-tokenizer, for tests: the end offset (in text) of each word
+ * (the first cap are written). Returns the number of words, or -1.
+ */
+int64_t lx_bpe_pretokenize(enum lx_bpe_pre pre, const char *text, size_t len,
+			   size_t *ends, size_t cap, struct lx_err *err);
+/* The byte a byte-level character (GPT-2's bytes_to_unicode) stands for. */
+int lx_bpe_char_to_byte(uint32_t cpt);
 
 struct lx_hparams {
 	uint32_t n_vocab;

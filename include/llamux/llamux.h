@@ -81,6 +81,12 @@ uint64_t llamux_model_n_meta(const struct llamux_model *model);
 bool llamux_model_meta(const struct llamux_model *model, uint64_t i,
 		       const char **key, size_t *key_len, char *value,
 		       size_t value_cap);
+/* A string entry by key (e.g. "tokenizer.chat_template"): *s points into the
+ * file (not NUL-terminated, *len bytes, valid UTF-8). False when the key is
+ * absent or not a string.
+ */
+bool llamux_model_meta_str(const struct llamux_model *model, const char *key,
+			   const char **s, size_t *len);
 
 struct llamux_tensor_info {
 	const char *name;	/* not NUL-terminated */
