@@ -40,7 +40,7 @@ static void print_model(const struct llamux_model *m)
 		printf("feed-forward:     %u\n", in.n_ff);
 		printf("rope:             %u dims, base %g, scale %g\n", in.n_rot,
 		       (double)in.rope_freq_base, (double)in.rope_freq_scale);
-		printf("rms norm eps:     %g\n", (double)in.norm_eps);
+		printf("norm epsilon:     %g\n", (double)in.norm_eps);
 	}
 	if (in.n_vocab)
 		printf("tokenizer:        %s, %u tokens, BOS %d%s, EOS %d%s\n",

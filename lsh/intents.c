@@ -83,7 +83,9 @@ static const char *const not_obj =
 	"reachable|reach|ping|online|responding|help|manual|docs|memory|ram|"
 	"disk|space|cpu|files|file|folder|folders|directory|directories|usage|"
 	"kernel|os|linux|distribution|distro|release|zombie|zombies|model|"
-	"load|network|internet|ip|address|ports|port|users|user|groups|time|date";
+	"load|network|internet|ip|address|ports|port|users|user|groups|time|date|"
+	"connections|connection|sockets|socket|interfaces|interface|git|"
+	"repository|repo|branch|commits|changes|settings|table|active|running";
 
 struct match {
 	int score;
@@ -211,6 +213,10 @@ static void match_pattern(const struct lsh_intent *in, const char *pat,
 			if (!t->quoted && (req_is_stopword(t->low) ||
 					   alt_match(not_obj, t->low)))
 				continue;
+			/* an action asked for is never the object */
+			if (!t->quoted && alt_match(actions, t->low) &&
+			    !alt_match(benign, t->low))
+				continue;
 			found = i;
 			break;
 		}
@@ -220,6 +226,7 @@ static void match_pattern(const struct lsh_intent *in, const char *pat,
 			if (!s)
 				return;
 			snprintf(m->obj, sizeof(m->obj), "%s", s->human);
+			score += 6;	/* the text slot is used */
 		} else {
 			snprintf(m->obj, sizeof(m->obj), "%s", r->tok[found].text);
 			taken[found] = true;
@@ -367,6 +374,75 @@ static bool path_is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A name given with "called X" or "named X" that can be a new file. */
+static const char *new_name(const struct lsh_request *r)
+{
+	const struct req_slot *g = req_get(r, "name");
+	const char *h;
+
+	if (!g || req_get(r, "ext"))
+		return NULL;
+	h = g->human;
+	if (!*h || *h == '-' || strpbrk(h, "*?[/") || !strcmp(h, ".") ||
+	    !strcmp(h, ".."))
+		return NULL;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-+@:, ", *p))
+			return NULL;
+	return h;
+}
+
+/*
+ * Targets of the commands that make something: "dest" for mv/cp/ln (the
+ * second path, or "called X"), "newpath" for mkdir/touch (the path, or
+ * "called X", inside the folder named as the place).
+ */
+static void derive_targets(struct lsh_request *r)
+{
+	const struct req_slot *path = req_get(r, "path");
+	const struct req_slot *path2 = req_get(r, "path2");
+	const struct req_slot *dir = req_get(r, "dir");
+	const char *name = new_name(r);
+	char buf[1200];
+	char *q;
+
+	if (path2) {
+		req_set(r, "dest", path2->cmd, path2->human);
+	} else if (path && name) {
+		q = sh_quote(name);
+		req_set(r, "dest", q, name);
+		free(q);
+	}
+	if (name && (!path || (dir && !strcmp(dir->cmd, path->cmd)))) {
+		const char *d = dir ? dir->human : NULL;
+
+		if (d && strcmp(d, "the current directory") &&
+		    strcmp(dir->cmd, ".")) {
+			const char *raw = strcmp(d, "your home directory") ?
+					  d : "~";
+
+			snprintf(buf, sizeof(buf), "%s/%s", raw, name);
+			if (raw[0] == '~') {
+				char *t = sh_quote(buf + 2);
+
+				snprintf(buf, sizeof(buf), "~/%s", t);
+				free(t);
+				req_set(r, "newpath", buf, buf);
+			} else {
+				q = sh_quote(buf);
+				req_set(r, "newpath", q, buf);
+				free(q);
+			}
+		} else {
+			q = sh_quote(name);
+			req_set(r, "newpath", q, name);
+			free(q);
+		}
+	} else if (path) {
+		req_set(r, "newpath", path->cmd, path->human);
+	}
+}
+
 static void derive(struct lsh_request *r)
 {
 	const struct req_slot *n = req_get(r, "n");
@@ -389,6 +465,12 @@ static void derive(struct lsh_request *r)
 			char *q;
 
 			req_set(r, "dirpath", path->cmd, path->human);
+			/* "delete ... in the current directory" names where,
+			 * not what: never the whole of ., ~, .. or / */
+			if (strcmp(raw, ".") && strcmp(raw, "~") &&
+			    strcmp(raw, "/") && strcmp(raw, "..") &&
+			    strcmp(raw, "./") && strcmp(raw, "~/"))
+				req_set(r, "deldir", path->cmd, path->human);
 			req_set(r, "rflag", "-r", "");
 			snprintf(base, sizeof(base), "%s", raw);
 			len = strlen(base);
@@ -430,6 +512,7 @@ static void derive(struct lsh_request *r)
 			}
 		}
 	}
+	derive_targets(r);
 	/* environment variable names: PATH, $HOME */
 	for (size_t i = 0; i < r->ntok; i++) {
 		const char *t = r->tok[i].text;

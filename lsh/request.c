@@ -7,11 +7,13 @@
  * slot, since many intents search for files.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -392,7 +394,9 @@ static void extract_sizes(struct lsh_request *r)
 				cmp = 'B';
 			else if (in(w, "and|to") && (locmp || have_eq))
 				cmp = 'E';
-			else if (in(w, "exactly|precisely|of|is|are|size"))
+			else if (in(w, "exactly|precisely|exact"))
+				break;	/* "below that are exactly 100M" */
+			else if (in(w, "of|is|are|size"))
 				;
 			else
 				continue;
@@ -599,8 +603,13 @@ static void extract_age(struct lsh_request *r)
 			if (k < at && k + 4 >= at &&
 			    in(w, "more|over|least|longer"))
 				morethan = true;
-			if (k < at && k + 3 >= at && in(w, "last|past|within|since|"
-							 "less|newer|recent|previous"))
+			/* "in the last 3 days": part of the value, so it
+			 * cannot ask for "the last lines" or "the latest
+			 * files" as well */
+			if (k < at && k + 3 >= at && in(w, "last|past|previous"))
+				mark(r, k, TOK_VALUE);
+			else if (k < at && k + 3 >= at &&
+				 in(w, "within|since|less|newer|recent"))
 				mark(r, k, TOK_MARKER);
 		}
 		if (older || not || (ago && morethan))
@@ -857,6 +866,11 @@ static void extract_type(struct lsh_request *r)
 		for (size_t k = i; k > 0 && i - k < 3; k--) {
 			const char *p = tl(r, k - 1);
 
+			/* "the number of directories", "a list of files" */
+			if (in(p, "of") && k >= 2 &&
+			    tis(r, k - 2, "number|count|list|total|amount|lot|"
+				"lots|names|sizes|all|none|each|most|some|any"))
+				break;
 			if (in(p, location_words) || in(p, location_preps) ||
 			    strchr(r->tok[k - 1].text, '/')) {
 				loc = true;
@@ -921,6 +935,19 @@ static void add_ext(char *exts, size_t cap, const char *e)
 	strncat(exts, e, cap - strlen(exts) - 1);
 }
 
+/* An extension as written after "extension": letters and digits. */
+static bool valid_ext(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 9)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static void extract_names(struct lsh_request *r)
 {
 	char exts[128] = "";
@@ -954,6 +981,15 @@ static void extract_names(struct lsh_request *r)
 			       in(tl(r, k), "is|are|as|exactly|like|matching|"
 				  "the|of|pattern"))
 				k++;
+			/* "whose names end with ~" is the rule below's;
+			 * "the name of the file" names nothing */
+			if (k < r->ntok && !r->tok[k].quoted &&
+			    (tis(r, k, "end|ends|ending|start|starts|starting|"
+				 "begin|begins|beginning|contain|contains|"
+				 "containing|include|includes|including|with|"
+				 "has|have|and|or|where|when|if|in|to") ||
+			     in(tl(r, k), type_nouns)))
+				k = r->ntok;
 			if (k < r->ntok && !(r->tok[k].used & TOK_VALUE) &&
 			    (r->tok[k].quoted || !req_is_stopword(tl(r, k)))) {
 				glob = r->tok[k].text;
@@ -1042,6 +1078,33 @@ static void extract_names(struct lsh_request *r)
 
 		if (t->used & TOK_VALUE)
 			continue;
+		/* the extension "bam", with extension .java */
+		if (!t->quoted && in(w, "extension|extensions|suffix")) {
+			size_t k = i + 1;
+			const char *v;
+
+			while (k < r->ntok && !r->tok[k].quoted &&
+			       tis(r, k, "of|is|the|a|an|as"))
+				k++;
+			if (k >= r->ntok || (r->tok[k].used & TOK_VALUE))
+				continue;
+			v = r->tok[k].text;
+			if (v[0] == '.')
+				v++;
+			if (*v && strlen(v) <= 9 && valid_ext(v)) {
+				add_ext(exts, sizeof(exts), v);
+				mark(r, k, TOK_VALUE);
+				mark(r, i, TOK_MARKER);
+			}
+			continue;
+		}
+		/* ".php" files: quoted, but an extension all the same */
+		if (t->quoted && w[0] == '.' && valid_ext(w + 1) &&
+		    tis(r, i + 1, "file|files") && !tis(r, i - 1, "named|called")) {
+			add_ext(exts, sizeof(exts), t->text + 1);
+			mark(r, i, TOK_VALUE);
+			continue;
+		}
 		if (w[0] == '.' && w[1] && !strchr(w + 1, '.') &&
 		    !strchr(w, '/') && isalnum((unsigned char)w[1]) &&
 		    strlen(w) <= 9) {
@@ -1090,10 +1153,18 @@ static void extract_names(struct lsh_request *r)
 				continue;
 			}
 		}
-		/* plural media nouns on their own: MP3s, PDFs, images */
+		/* plural media nouns on their own: MP3s, PDFs, images;
+		 * not after an extension that says which ("jpg images") */
+		if (in(w, "images|photos|pictures|videos|movies|songs") &&
+		    i > 0 && (r->tok[i - 1].used & TOK_VALUE) &&
+		    (ext_for(tl(r, i - 1), false) || tl(r, i - 1)[0] == '.')) {
+			mark(r, i, TOK_MARKER);
+			if (!req_get(r, "type"))
+				req_set(r, "type", "-type f", "files");
+			continue;
+		}
 		if (in(w, "mp3s|pdfs|jpgs|pngs|images|photos|pictures|videos|"
-		       "movies|songs|mp4s|isos|rpms|debs") &&
-		    !tis(r, i - 1, "my|the") == !tis(r, i - 1, "my|the")) {
+		       "movies|songs|mp4s|isos|rpms|debs")) {
 			const char *x = ext_for(w, false);
 			char tmp[128];
 			char *save = NULL;
@@ -1284,7 +1355,9 @@ static void extract_depth_flags(struct lsh_request *r)
 					     "recursion|entering") ) ||
 		    (in(w, "not") && tis(r, i + 1, "recursively|recursive|"
 					 "subdirectories|descending"))) {
-			req_set(r, "depth", "-maxdepth 1", "without going into subdirectories");
+			/* not the starting point itself either */
+			req_set(r, "depth", "-mindepth 1 -maxdepth 1",
+				"without going into subdirectories");
 			mark(r, i, TOK_MARKER);
 			mark(r, i + 1, TOK_MARKER);
 			for (size_t k = i + 2; k < r->ntok && k < i + 5; k++)
@@ -1414,13 +1487,74 @@ struct pathinfo {
 	bool dir_role;	/* after in/under or followed by "directory" */
 };
 
+/*
+ * "the music folder" when there is no such folder here: the one directory
+ * of that name (any case) at most three levels below the current one.
+ * Hidden directories are not entered; the walk gives up after a few
+ * thousand entries. False unless exactly one is found.
+ */
+struct dirsearch {
+	const char *name;
+	char found[1024];
+	int matches;
+	int budget;
+};
+
+static void search_dir(struct dirsearch *ds, const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && ds->budget > 0 && ds->matches < 2) {
+		char sub[1024];
+		struct stat st;
+
+		ds->budget--;
+		if (e->d_name[0] == '.')
+			continue;
+		if (!strcmp(dir, "."))
+			snprintf(sub, sizeof(sub), "%s", e->d_name);
+		else if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir,
+					  e->d_name) >= sizeof(sub))
+			continue;
+		if (lstat(sub, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		if (!strcasecmp(e->d_name, ds->name)) {
+			if (!ds->matches++)
+				snprintf(ds->found, sizeof(ds->found), "%s", sub);
+			continue;
+		}
+		if (depth < 3)
+			search_dir(ds, sub, depth + 1);
+	}
+	closedir(d);
+}
+
+static bool find_dir_named(const char *name, char *out, size_t cap)
+{
+	struct dirsearch ds = { .name = name, .budget = 4000 };
+
+	if (!valid_name(name) || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	search_dir(&ds, ".", 1);
+	if (ds.matches != 1)
+		return false;
+	snprintf(out, cap, "%s", ds.found);
+	return true;
+}
+
 static const char *known_folder(struct lsh_request *r, size_t i, size_t *used)
 {
 	const char *w = tl(r, i);
-	static char buf[64];
+	static char buf[1024];
 
 	*used = 1;
 	if (r->tok[i].quoted)
+		return NULL;
+	/* HOME, PATH: environment variables, not folders */
+	if (!strcmp(r->tok[i].text, "HOME"))
 		return NULL;
 	if (in(w, "home|~|homedir|home-directory") &&
 	    !tis(r, i - 1, "to|no") && !tis(r, i + 1, "page|screen")) {
@@ -1464,6 +1598,13 @@ static const char *known_folder(struct lsh_request *r, size_t i, size_t *used)
 			 w + 1);
 		if (tis(r, i + 1, "folder|directory|dir"))
 			*used = 2;
+		/* "the music folder" without a ~/Music: a music folder here */
+		if (!is_dir_path(buf) && !tis(r, i - 1, "my")) {
+			char local[1024];
+
+			if (find_dir_named(w, local, sizeof(local)))
+				snprintf(buf, sizeof(buf), "%s", local);
+		}
 		return buf;
 	}
 	if (in(w, "tmp|temp") && tis(r, i + 1, "folder|directory|dir")) {
@@ -1473,10 +1614,60 @@ static const char *known_folder(struct lsh_request *r, size_t i, size_t *used)
 	return NULL;
 }
 
+/* Words next to "folder" that say something else about it. */
+static const char *const not_folder_names =
+	"show|list|display|print|find|search|get|see|view|give|check|count|"
+	"delete|remove|create|make|change|open|go|cd|move|copy|enter|switch|"
+	"navigate|compress|zip|archive|backup|structure|tree|layout|contents|"
+	"content|size|sizes|usage|hierarchy|listing|new|empty|another|other|"
+	"temporary|different|separate|big|biggest|large|largest|hidden|"
+	"entire|whole|same|each|every|containing|permissions|owner|info";
+
+/*
+ * A word lsh also reads as a keyword ("show logs of the ssh service",
+ * "recent system logs") is a path only when the request says it is a place
+ * ("in logs", "the logs folder"), even if a file of that name exists here.
+ */
+static bool keyword_here(const struct lsh_request *r, size_t i)
+{
+	const struct req_token *t = &r->tok[i];
+
+	if (t->quoted || strchr(t->text, '.') || strchr(t->text, '/'))
+		return false;
+	if (tis(r, i - 1, "system|kernel|systemd|journal|boot|service|daemon"))
+		return true;
+	if (!in(t->low, "logs|log|path|working|history|status|journal|"
+		"messages|errors|output|process|processes|tree|build|test|"
+		"project|packages|services|users|groups"))
+		return false;
+	return !tis(r, i - 1, location_preps) &&
+	       !tis(r, i + 1, "directory|folder|dir|tree|repository|repo");
+}
+
+/* "done.txt", "new.tar.gz": a name with a file-name extension. */
+static bool looks_like_filename(const char *s)
+{
+	const char *dot = strrchr(s, '.');
+	bool alpha = false;
+
+	if (!dot || dot == s || !valid_name(s) || !valid_ext(dot + 1) ||
+	    !strcmp(s, "e.g") || !strcmp(s, "i.e"))
+		return false;
+	for (const char *p = dot + 1; *p; p++)
+		alpha |= isalpha((unsigned char)*p) != 0;
+	return alpha && !is_host(s);
+}
+
 static void extract_paths(struct lsh_request *r)
 {
 	struct pathinfo paths[8];
 	size_t np = 0;
+	bool transfer = false;
+
+	for (size_t i = 0; i < r->ntok; i++)
+		if (tis(r, i, "copy|cp|move|mv|rename|duplicate|clone|link|"
+			"symlink|ln|relocate"))
+			transfer = true;
 
 	for (size_t i = 0; i < r->ntok && np < 8; i++) {
 		struct req_token *t = &r->tok[i];
@@ -1517,14 +1708,35 @@ static void extract_paths(struct lsh_request *r)
 		    (w[0] == '~' && (w[1] == '/' || !w[1])) ||
 		    !strncmp(w, "$home", 5))
 			ispath = true;
-		else if (exists_path(t->text) && !req_is_stopword(w) &&
-			 (t->quoted || strlen(w) > 1))
+		else if (exists_path(t->text) &&
+			 (t->quoted || (!req_is_stopword(w) && strlen(w) > 1)) &&
+			 !keyword_here(r, i))
 			ispath = true;
+		else if (i > 0 && !t->quoted && isupper((unsigned char)t->text[0]) &&
+			 !t->text[1] && strcmp(t->text, "I") &&
+			 is_dir_path(t->text) &&
+			 tis(r, i - 1, "in|under|inside|of|below|beneath|within|"
+			     "from|into|to"))
+			ispath = true, role = true;	/* "in A" */
+		else if (!t->quoted && !req_is_stopword(w) && !exists_path(t->text) &&
+			 tis(r, i - 1, "to|as|into|file|touch|called|named") &&
+			 looks_like_filename(t->text))
+			ispath = true;	/* "rename x to done.txt" */
+		else if (!t->quoted && transfer && tis(r, i - 1, "to|as|into") &&
+			 !req_is_stopword(w) && valid_name(t->text) &&
+			 !in(w, location_words) && !in(w, type_nouns) &&
+			 !is_host(w) && !looks_like_glob(t->text) &&
+			 !in(w, "directory|folder|dir|same|another|other|new"))
+			ispath = true;	/* "copy src to src_backup" */
 		else if (!req_is_stopword(w) && !looks_like_glob(t->text) &&
-			 (tis(r, i + 1, "directory|folder|dir|tree|repository|repo") ||
+			 !in(w, not_folder_names) &&
+			 (tis(r, i + 1, "directory|folder|dir|repository|repo") ||
 			  (tis(r, i - 1, "directory|folder|dir") &&
-			   !tis(r, i - 2, "the|a|any|each|every|current|home|"
-				"parent|this") && !in(w, type_nouns) &&
+			   (!tis(r, i - 2, "the|a|any|each|every|current|home|"
+				 "parent|this") ||
+			    (tis(r, i - 2, "a|an") && tis(r, i - 3, "create|make|"
+							  "mkdir|add"))) &&
+			   !in(w, type_nouns) &&
 			   !in(w, "named|called|and|tree|with|that|which|where|"
 			       "whose|containing|recursively|except|excluding"))) &&
 			 !in(w, location_words) && !in(w, type_nouns) &&
@@ -1547,8 +1759,17 @@ static void extract_paths(struct lsh_request *r)
 			continue;
 		if (in(w, "files/directories"))
 			continue;
-		snprintf(paths[np].text, sizeof(paths[np].text), "%s",
-			 !strncmp(w, "$home", 5) ? t->text : t->text);
+		snprintf(paths[np].text, sizeof(paths[np].text), "%s", t->text);
+		/* "the music folder" that is media/music */
+		if (role && !t->quoted && !exists_path(t->text) &&
+		    tis(r, i + 1, "directory|folder|dir") &&
+		    !tis(r, i - 1, "new|a|an|called|named|create|make")) {
+			char found[1024];
+
+			if (find_dir_named(t->text, found, sizeof(found)))
+				snprintf(paths[np].text, sizeof(paths[np].text),
+					 "%s", found);
+		}
 		paths[np].dir_role = role || tis(r, i - 1, "in|under|inside|within|"
 						 "beneath|below|from|at|of|"
 						 "starting|throughout") ||
@@ -1562,11 +1783,11 @@ static void extract_paths(struct lsh_request *r)
 	{
 		int dir = -1, file = -1;
 
+		/* an existing file is never the folder to search */
 		for (size_t i = 0; i < np; i++)
-			if (dir < 0 && (paths[i].dir_role ||
-					is_dir_path(paths[i].text)) &&
-			    !(np >= 2 && i == np - 1 && !paths[i].dir_role &&
-			      dir < 0 && 0))
+			if (dir < 0 && (is_dir_path(paths[i].text) ||
+					(paths[i].dir_role &&
+					 !exists_path(paths[i].text))))
 				dir = (int)i;
 		for (size_t i = 0; i < np; i++)
 			if (file < 0 && !is_dir_path(paths[i].text) &&
@@ -1614,6 +1835,24 @@ static void extract_paths(struct lsh_request *r)
 	}
 }
 
+/* Can token k be the text searched for? */
+static bool text_word(const struct lsh_request *r, size_t k)
+{
+	if (k >= r->ntok)
+		return false;
+	if (r->tok[k].quoted)
+		return !(r->tok[k].used & TOK_VALUE);
+	return !(r->tok[k].used & TOK_VALUE) && !req_is_stopword(tl(r, k)) &&
+	       !in(tl(r, k), type_nouns) && !ext_for(tl(r, k), false) &&
+	       !in(tl(r, k), "lines|line|files|file|process|processes|port|"
+		   "errors|updates|packages|package|service|services|large|"
+		   "big|empty|old|new|hidden|more|less|changes|text|disk|"
+		   "space|memory|cpu|users|user|extension|extensions|name|"
+		   "names|filename|filenames|suffix|prefix|permission|"
+		   "permissions|size|numbers|case|ignoring|ignore|"
+		   "insensitive|case-insensitive|recursively");
+}
+
 /* Search text: quoted, or the word after "for", "containing", "word". */
 static void extract_text(struct lsh_request *r)
 {
@@ -1631,29 +1870,44 @@ static void extract_text(struct lsh_request *r)
 	}
 	for (size_t i = 0; i + 1 < r->ntok; i++) {
 		const char *w = tl(r, i);
-		size_t k = i + 1;
+		size_t k = i + 1, filler = 0;
 
 		if (r->tok[i].quoted ||
 		    !in(w, "containing|contain|contains|for|word|string|text|"
 			"pattern|grep|mention|mentions|mentioning|regex|"
 			"occurrences|occurrence|phrase|with"))
 			continue;
-		if (in(w, "with") && !tis(r, k, "the|text|word|string"))
+		if (in(w, "with") && !tis(r, k, "the|text|word|string") &&
+		    !tis(r, i - 1, "lines|line|rows|entries"))
 			continue;
 		while (k < r->ntok && tis(r, k, "the|word|string|text|pattern|"
-					   "regex|phrase|characters|a|an"))
+					   "regex|phrase|characters|a|an|of")) {
+			if (!tis(r, k, "the|a|an|of"))
+				filler = k;
 			k++;
-		if (k >= r->ntok || (r->tok[k].used & TOK_VALUE) ||
-		    req_is_stopword(tl(r, k)) || in(tl(r, k), type_nouns) ||
-		    ext_for(tl(r, k), false) ||
-		    in(tl(r, k), "lines|line|files|file|process|processes|port|"
-		       "errors|updates|packages|package|service|services|large|"
-		       "big|empty|old|new|hidden|more|less|changes|text|disk|"
-		       "space|memory|cpu|users|user"))
+		}
+		/* "the characters String ignoring case": the filler was it */
+		if (filler && !text_word(r, k) && text_word(r, filler))
+			k = filler;
+		if (!text_word(r, k))
 			continue;
 		set_quoted(r, "text", r->tok[k].text, NULL);
 		mark(r, k, TOK_VALUE);
 		mark(r, i, TOK_MARKER);
+		return;
+	}
+	/* "how many times does alpha appear", "where does needle occur" */
+	for (size_t i = 1; i + 1 < r->ntok; i++) {
+		struct req_token *t = &r->tok[i];
+
+		if (t->used & TOK_VALUE || !tis(r, i - 1, "does|do|did|is") ||
+		    !tis(r, i + 1, "appear|appears|occur|occurs|show|shows") ||
+		    req_is_stopword(t->low) || in(t->low, type_nouns) ||
+		    !valid_name(t->text))
+			continue;
+		set_quoted(r, "text", t->text, NULL);
+		mark(r, i, TOK_VALUE);
+		mark(r, i + 1, TOK_MARKER);
 		return;
 	}
 }

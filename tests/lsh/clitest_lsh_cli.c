@@ -5,7 +5,8 @@
  * nothing to propose exits 2 with a message on stderr; --version says the
  * intent engine works without a model; --explain describes a command;
  * a risky request answered with anything but "yes" does not run, and a
- * safe one with --yes does. Usage: clitest_lsh_cli LSH
+ * safe one with --yes does; a request to delete things in a place never
+ * deletes the place itself. Usage: clitest_lsh_cli LSH
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,28 @@ int main(int argc, char **argv)
 	CHECK(st == 0 && stat(path, &sb) != 0, "typed yes did not run it (%d)", st);
 	free(out);
 	free(err);
+
+	/* where to delete is not what to delete */
+	{
+		static const char *const where[] = {
+			"delete all files in the current directory",
+			"remove everything in my home directory",
+			"delete the current directory",
+			"delete all files that have the extension \"bam\" in current directory",
+			"remove all files under the root directory",
+		};
+
+		for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+			st = run(NULL, &out, &err, "--dry-run", "-c", where[i]);
+			CHECK(st == 2 || (st == 0 && strncmp(out, "rm -r .\n", 8) &&
+					  strncmp(out, "rm -r ~\n", 8) &&
+					  strncmp(out, "rm -r /\n", 8) &&
+					  strncmp(out, "rm -r ..\n", 9)),
+			      "%s: %s", where[i], out);
+			free(out);
+			free(err);
+		}
+	}
 
 	/* safe with --yes runs; a typed command runs as typed */
 	snprintf(path, sizeof(path), "%s/docs", dir);
