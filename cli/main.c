@@ -60,6 +60,9 @@ int main(int argc, char **argv)
 		cli_print_help(c, stdout);
 		return 0;
 	}
+	/* `llamux --facts`: the system facts a question would be given. */
+	if (!strcmp(argv[1], "--facts"))
+		return cmd_ask.run(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("llamux %s\n", llamux_version());
 		return 0;
