@@ -16,6 +16,7 @@
 #define DEFAULT_N_BATCH 512
 #define DEFAULT_MAX_CTX 4096
 #define TOK_CHUNK 32		/* query tokens per attention pass */
+#define MM_ROWS 16		/* matrix rows per task, a multiple of */
 
 struct llamux_context {
 	const struct llamux_model *m;
@@ -502,7 +503,10 @@ static void task_matmul(void *arg, uint32_t ith, uint32_t nth,
 	uint64_t lo, hi, base = 0;
 
 	(void)worker;
-	split(b->mm_rows, ith, nth, &lo, &hi);
+	/* Whole groups of MM_ROWS rows, the width of the widest gemm tiles. */
+	split((b->mm_rows + MM_ROWS - 1) / MM_ROWS, ith, nth, &lo, &hi);
+	lo *= MM_ROWS;
+	hi = LX_MIN(hi * MM_ROWS, b->mm_rows);
 	for (p = 0; p < b->n_mm && lo < hi; p++) {
 		const struct mm_part *mp = &b->mm[p];
 		const struct lx_weight *w = mp->w;
@@ -575,7 +579,7 @@ static void matmul_parts(struct batch *b, const struct mm_part *parts,
 			b->mm[b->n_mm++] = parts[p];
 			b->mm_rows += parts[p].w->ne1;
 		}
-		run_tasks(c, task_matmul, b, b->mm_rows,
+		run_tasks(c, task_matmul, b, (b->mm_rows + MM_ROWS - 1) / MM_ROWS,
 			  (uint64_t)(b->n - b->row0) * parts[first].w->ne0 *
 			  b->mm_rows);
 		first = i;
