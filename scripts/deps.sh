@@ -9,7 +9,7 @@ set -eu
 need="gcc libc6-dev make cmake binutils libedit-dev libcurl4-openssl-dev pkg-config libmicrohttpd-dev libjson-c-dev libsystemd-dev"
 case "${1:-build}" in
 build) ;;
-check) need="$need curl nginx dbus polkitd clang libclang-rt-14-dev linux-headers-amd64 linux-headers-6.12-amd64 dkms qemu-system-x86 busybox-static cpio kmod xz-utils zstd perl" ;;
+check) need="$need curl nginx dbus dbus-daemon dbus-bin libglib2.0-bin libxml2-utils groff-base polkitd nodejs clang libclang-rt-14-dev linux-headers-amd64 linux-headers-6.12-amd64 dkms qemu-system-x86 busybox-static cpio kmod xz-utils zstd perl" ;;
 *) echo "usage: $0 build|check" >&2; exit 2 ;;
 esac
 
