@@ -51,7 +51,13 @@ check "413 is an error object (request_too_large)" grep -q '"code":"request_too_
 check "chunked 413 is an error object" grep -q '"code":"request_too_large"' "$T/e2.json"
 rss1=$(rss_kb "$DPID")
 echo "RSS before/after the big bodies: $rss0 / $rss1 kB"
-check "big bodies are not kept (RSS grew $((rss1 - rss0)) kB)" test $((rss1 - rss0)) -lt 8192
+if [ -n "${LLAMUXD_SANITIZED:-}" ]; then
+	# ASan keeps freed memory in quarantine, so RSS says nothing here;
+	# LeakSanitizer checks at exit instead.
+	echo "skip: RSS growth under ASan (quarantine); measured in the normal build"
+else
+	check "big bodies are not kept (RSS grew $((rss1 - rss0)) kB)" test $((rss1 - rss0)) -lt 8192
+fi
 check "serving after the big bodies" healthy "$B"
 
 # ---- slow-loris: 40 clients trickle headers; others are served meanwhile
