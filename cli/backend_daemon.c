@@ -200,7 +200,7 @@ struct sse {
 
 static void event(struct sse *s, const char *data)
 {
-	json_object *o, *v, *ch, *c0, *u;
+	json_object *o, *v, *ch, *c0, *u, *d;
 
 	if (!strcmp(data, "[DONE]")) {
 		s->done = true;
@@ -221,7 +221,9 @@ static void event(struct sse *s, const char *data)
 	    json_object_is_type(ch, json_type_array) &&
 	    json_object_array_length(ch) > 0) {
 		c0 = json_object_array_get_idx(ch, 0);
-		if (json_object_object_get_ex(c0, "text", &v) &&
+		if ((json_object_object_get_ex(c0, "text", &v) ||
+		     (json_object_object_get_ex(c0, "delta", &d) &&
+		      json_object_object_get_ex(d, "content", &v))) &&
 		    json_object_is_type(v, json_type_string)) {
 			fwrite(json_object_get_string(v), 1,
 			       (size_t)json_object_get_string_len(v), stdout);
@@ -280,30 +282,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int daemon_generate(const char *model, const char *prompt, long n_predict,
-		    const struct llamux_sampler_params *sp)
+/* Sampling fields every request carries, so seeded runs match in-process. */
+static void add_sampling(json_object *req, long n_predict,
+			 const struct llamux_sampler_params *sp)
 {
-	struct sse s = { 0 };
-	struct curl_slist *hdr = NULL;
-	char *sock, why[512];
-	json_object *req;
-	CURLcode rc;
-	double t0, t1;
-	int ret = 1;
-
-	if (n_predict == 0)
-		return 0;
-	sock = daemon_socket_path();
-	if (!sock)
-		return cli_fail("out of memory");
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!check(sock, model, why, sizeof(why))) {
-		free(sock);
-		return cli_fail("%s; start it with 'systemctl start llamuxd' or use --backend inprocess",
-				why);
-	}
-	req = json_object_new_object();
-	json_object_object_add(req, "prompt", json_object_new_string(prompt));
 	json_object_object_add(req, "stream", json_object_new_boolean(1));
 	json_object_object_add(req, "max_tokens", json_object_new_int64(
 		n_predict < 0 ? INT32_MAX : n_predict));
@@ -317,8 +299,32 @@ int daemon_generate(const char *model, const char *prompt, long n_predict,
 	json_object_object_add(req, "repeat_last_n",
 			       json_object_new_int(sp->repeat_last_n));
 	json_object_object_add(req, "seed", json_object_new_int64((int64_t)sp->seed));
+}
 
-	s.curl = open_curl(sock, "/v1/completions", 0);
+/* Streams one request (req is consumed) to stdout; echo is printed first. */
+static int stream(const char *model, const char *path, json_object *req,
+		  const char *echo, long n_predict)
+{
+	struct sse s = { 0 };
+	struct curl_slist *hdr = NULL;
+	char *sock, why[512];
+	CURLcode rc;
+	double t0, t1;
+	int ret = 1;
+
+	sock = daemon_socket_path();
+	if (!sock) {
+		json_object_put(req);
+		return cli_fail("out of memory");
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!check(sock, model, why, sizeof(why))) {
+		free(sock);
+		json_object_put(req);
+		return cli_fail("%s; start it with 'systemctl start llamuxd' or use --backend inprocess",
+				why);
+	}
+	s.curl = open_curl(sock, path, 0);
 	if (!s.curl) {
 		json_object_put(req);
 		free(sock);
@@ -331,8 +337,10 @@ int daemon_generate(const char *model, const char *prompt, long n_predict,
 	curl_easy_setopt(s.curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(s.curl, CURLOPT_WRITEDATA, &s);
 
-	fputs(prompt, stdout);
-	fflush(stdout);
+	if (echo) {
+		fputs(echo, stdout);
+		fflush(stdout);
+	}
 	t0 = now_s();
 	rc = curl_easy_perform(s.curl);
 	t1 = now_s();
@@ -376,4 +384,42 @@ out:
 	free(s.raw.p);
 	free(sock);
 	return ret;
+}
+
+int daemon_generate(const char *model, const char *prompt, long n_predict,
+		    const struct llamux_sampler_params *sp, bool echo)
+{
+	json_object *req;
+
+	if (n_predict == 0)
+		return 0;
+	req = json_object_new_object();
+	json_object_object_add(req, "prompt", json_object_new_string(prompt));
+	add_sampling(req, n_predict, sp);
+	return stream(model, "/v1/completions", req, echo ? prompt : NULL,
+		      n_predict);
+}
+
+int daemon_chat(const char *model, const char *system, const char *user,
+		long n_predict, const struct llamux_sampler_params *sp)
+{
+	json_object *req, *msgs, *m;
+
+	if (n_predict == 0)
+		return 0;
+	req = json_object_new_object();
+	msgs = json_object_new_array();
+	if (system) {
+		m = json_object_new_object();
+		json_object_object_add(m, "role", json_object_new_string("system"));
+		json_object_object_add(m, "content", json_object_new_string(system));
+		json_object_array_add(msgs, m);
+	}
+	m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("user"));
+	json_object_object_add(m, "content", json_object_new_string(user));
+	json_object_array_add(msgs, m);
+	json_object_object_add(req, "messages", msgs);
+	add_sampling(req, n_predict, sp);
+	return stream(model, "/v1/chat/completions", req, NULL, n_predict);
 }

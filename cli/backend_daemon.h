@@ -32,10 +32,18 @@ bool daemon_available(const char *model, char *why, size_t cap);
  * stderr. n_predict -1 means until end of text (up to the service's
  * max-tokens); sp is sent whole (temperature, top-k, top-p, min-p,
  * repetition penalty, seed), so a seeded or greedy run prints what the
- * in-process backend prints. model: as for daemon_available, checked
- * when given. Returns the exit code (0, or 1 with the error printed).
+ * in-process backend prints (without the prompt unless echo). model:
+ * as for daemon_available, checked when given. Returns the exit code (0, or 1 with the error printed).
  */
 int daemon_generate(const char *model, const char *prompt, long n_predict,
-		    const struct llamux_sampler_params *sp);
+		    const struct llamux_sampler_params *sp, bool echo);
+
+/*
+ * A one-turn conversation (system may be NULL) through llamuxd's chat
+ * endpoint, so the service applies the model's chat template; the reply
+ * streams to stdout. Returns the exit code, as daemon_generate.
+ */
+int daemon_chat(const char *model, const char *system, const char *user,
+		long n_predict, const struct llamux_sampler_params *sp);
 
 #endif

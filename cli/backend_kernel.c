@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -33,8 +34,54 @@ static int open_error(int err)
 	return cli_fail("cannot open %s: %s", LLAMUX_DEVICE, strerror(err));
 }
 
+/* "tinyllama.gguf" and "/x/tinyllama" name the same model. */
+static bool same_model(const char *want, const char *loaded)
+{
+	const char *base = strrchr(want, '/');
+	size_t n, m = strlen(loaded);
+
+	base = base ? base + 1 : want;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".gguf"))
+		n -= 5;
+	if (m > 5 && !strcmp(loaded + m - 5, ".gguf"))
+		m -= 5;
+	return n == m && !strncmp(base, loaded, n);
+}
+
+bool kernel_available(const char *model, char *why, size_t cap)
+{
+	struct llamux_model_desc desc;
+	char buf[256];
+	int fd;
+
+	if (!why) {
+		why = buf;
+		cap = sizeof(buf);
+	}
+	fd = open(LLAMUX_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, cap, "%s: %s", LLAMUX_DEVICE, strerror(errno));
+		return false;
+	}
+	if (ioctl(fd, LLAMUX_IOC_GET_MODEL, &desc) < 0) {
+		close(fd);
+		snprintf(why, cap, "the kernel module has no model loaded");
+		return false;
+	}
+	close(fd);
+	desc.file[sizeof(desc.file) - 1] = '\0';
+	if (model && !same_model(model, desc.file)) {
+		snprintf(why, cap, "the kernel module has '%s' loaded, not '%s'",
+			 desc.file, model);
+		return false;
+	}
+	return true;
+}
+
 int kernel_generate(const char *model_path, const char *prompt,
-		    long n_predict, const struct llamux_sampler_params *sp)
+		    long n_predict, const struct llamux_sampler_params *sp,
+		    bool echo)
 {
 	struct llamux_model_desc desc;
 	struct llamux_stats st;
@@ -61,23 +108,23 @@ int kernel_generate(const char *model_path, const char *prompt,
 		close(fd);
 		return cli_fail("the kernel has no model loaded: echo load NAME > /proc/llamux/control");
 	}
-	if (model_path) {
+	if (model_path && !same_model(model_path, desc.file)) {
 		const char *base = strrchr(model_path, '/');
 
 		base = base ? base + 1 : model_path;
-		if (strcmp(base, desc.file)) {
-			close(fd);
-			return cli_fail("the kernel has '%s' loaded, not '%s'; load it with: echo load %s > /proc/llamux/control",
-					desc.file, base, base);
-		}
+		close(fd);
+		return cli_fail("the kernel has '%s' loaded, not '%s'; load it with: echo load %s > /proc/llamux/control",
+				desc.file, base, base);
 	}
 	if (ioctl(fd, LLAMUX_IOC_SET_PARAMS, &p) < 0) {
 		close(fd);
 		return cli_fail("the kernel refused the sampling parameters: %s",
 				strerror(errno));
 	}
-	fputs(prompt, stdout);
-	fflush(stdout);
+	if (echo) {
+		fputs(prompt, stdout);
+		fflush(stdout);
+	}
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		int e = errno;
 

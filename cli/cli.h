@@ -8,6 +8,7 @@
 #define LLAMUX_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -57,9 +58,39 @@ bool parse_float(const struct command *c, const char *opt, const char *s,
 bool parse_kv_type(const struct command *c, const char *s,
 		   enum llamux_kv_type *out);
 
-/* Generation through /dev/llamux (cli/backend_kernel.c). */
+/* Which engine generates: --backend inprocess|kernel|daemon|auto. */
+enum cli_backend {
+	BACKEND_INPROCESS,	/* the core linked into this program */
+	BACKEND_KERNEL,		/* llamux.ko through /dev/llamux */
+	BACKEND_DAEMON,		/* llamuxd through its Unix socket */
+	BACKEND_AUTO,		/* daemon > kernel > in-process */
+};
+
+bool parse_backend(const struct command *c, const char *s,
+		   enum cli_backend *out);
+const char *cli_backend_name(enum cli_backend b);
+
+/*
+ * What --backend auto uses for model (a path or name; NULL: whatever is
+ * loaded): llamuxd when it answers and serves that model, else llamux.ko
+ * when it has that model loaded, else the in-process core. why (may be
+ * NULL) says why the earlier ones were passed over.
+ */
+enum cli_backend cli_pick_backend(const char *model, char *why, size_t cap);
+
+/*
+ * Generation through /dev/llamux (cli/backend_kernel.c); echo prints the
+ * prompt before the continuation, as `llamux run` does.
+ */
 int kernel_generate(const char *model_path, const char *prompt,
-		    long n_predict, const struct llamux_sampler_params *sp);
+		    long n_predict, const struct llamux_sampler_params *sp,
+		    bool echo);
+
+/*
+ * True when /dev/llamux opens and its model is model (file name, with or
+ * without .gguf; NULL: any); else false with the reason in why.
+ */
+bool kernel_available(const char *model, char *why, size_t cap);
 
 /*
  * The model a command uses (cli/model_store.c): -m PATH|NAME, else

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_daemon.h"
 #include "chat_template.h"
 #include "cli.h"
 #include "conversation.h"
@@ -35,7 +36,7 @@ struct ask_opts {
 	bool json;
 	bool facts;
 	bool verbose;
-	bool kernel;
+	enum cli_backend backend;	/* --backend */
 	char *question;		/* the words joined */
 };
 
@@ -164,13 +165,8 @@ static bool parse_args(int argc, char **argv, struct ask_opts *o)
 			o->tmpl = optarg;
 			break;
 		case 'b':
-			if (!strcmp(optarg, "kernel")) {
-				o->kernel = true;
-			} else if (strcmp(optarg, "inprocess")) {
-				cli_usage_error(c, "--backend must be inprocess or kernel, got '%s'",
-						optarg);
+			if (!parse_backend(c, optarg, &o->backend))
 				return false;
-			}
 			break;
 		case 'j':
 			o->json = true;
@@ -205,7 +201,7 @@ static bool parse_args(int argc, char **argv, struct ask_opts *o)
 		cli_usage_error(c, "missing the question");
 		return false;
 	}
-	if (o->kernel && o->json) {
+	if (o->backend != BACKEND_INPROCESS && o->json) {
 		cli_usage_error(c, "--json needs the in-process backend for now");
 		return false;
 	}
@@ -452,9 +448,12 @@ out:
 	return rc;
 }
 
-/* --backend kernel: the rendered prompt through /dev/llamux. */
-static int ask_kernel(const struct ask_opts *o, const char *path,
-		      const char *user, const char *facts)
+/*
+ * --backend kernel: the rendered prompt through /dev/llamux; daemon: the
+ * conversation through llamuxd's chat endpoint (it applies the template).
+ */
+static int ask_remote(const struct ask_opts *o, enum cli_backend b,
+		      const char *path, const char *user, const char *facts)
 {
 	struct chat_template t;
 	struct chat_msg msgs[2];
@@ -463,6 +462,16 @@ static int ask_kernel(const struct ask_opts *o, const char *path,
 	size_t n = 0;
 	int rc;
 
+	if (b == BACKEND_DAEMON) {
+		if (!facts)
+			return daemon_chat(path, NULL, user, o->n_predict, &o->sp);
+		sys = join3(system_facts, "", facts);
+		if (!sys)
+			return cli_fail("out of memory");
+		rc = daemon_chat(path, sys, user, o->n_predict, &o->sp);
+		free(sys);
+		return rc;
+	}
 	chat_template_init(&t, CHAT_TMPL_PLAIN, NULL);
 	if (path) {
 		m = cli_load_model(path, LLAMUX_LOAD_VOCAB_ONLY);
@@ -487,7 +496,7 @@ static int ask_kernel(const struct ask_opts *o, const char *path,
 	free(sys);
 	if (!prompt)
 		return cli_fail("out of memory");
-	rc = kernel_generate(path, prompt, o->n_predict, &o->sp);
+	rc = kernel_generate(path, prompt, o->n_predict, &o->sp, false);
 	free(prompt);
 	return rc;
 }
@@ -496,7 +505,7 @@ static int run(int argc, char **argv)
 {
 	struct ask_opts o = { .n_predict = -1 };
 	char *input = NULL, *facts = NULL, *path = NULL, *user = NULL;
-	bool sys_q, explicit_model;
+	bool sys_q, explicit_model, remote;
 	int rc = 1;
 
 	if (cli_wants_help(&cmd_ask, argc, argv))
@@ -536,13 +545,22 @@ static int run(int argc, char **argv)
 		}
 	}
 	explicit_model = o.model || (getenv("LLAMUX_MODEL") && *getenv("LLAMUX_MODEL"));
-	if (explicit_model || (!sys_q && !o.kernel))
+	remote = o.backend != BACKEND_INPROCESS;
+	if (explicit_model || (!sys_q && !remote))
 		path = cli_resolve_model(o.model);
 	else
 		path = resolve_quietly();
 	if (!path && explicit_model)
 		goto out;
-	if (!path && !o.kernel) {
+	if (o.backend == BACKEND_AUTO) {
+		o.backend = cli_pick_backend(path, NULL, 0);
+		remote = o.backend != BACKEND_INPROCESS;
+		if (!path && !remote && !sys_q) {
+			free(cli_resolve_model(NULL));	/* says how to get a model */
+			goto out;
+		}
+	}
+	if (!path && !remote) {
 		if (facts)
 			rc = answer_with_facts(&o, facts);
 		goto out;
@@ -552,8 +570,8 @@ static int run(int argc, char **argv)
 		rc = cli_fail("out of memory");
 		goto out;
 	}
-	if (o.kernel)
-		rc = ask_kernel(&o, path, user, facts);
+	if (remote)
+		rc = ask_remote(&o, o.backend, path, user, facts);
 	else
 		rc = ask_model(&o, path, user, facts, *input != '\0');
 out:
@@ -582,7 +600,8 @@ const struct command cmd_ask = {
 		"      --json                print one JSON object: text, prompt_tokens, generated_tokens,\n"
 		"                            prompt_ms, generation_ms, tokens_per_second, model, ...\n"
 		"      --facts               print only the system facts llamux collects, then exit\n"
-		"      --backend B           inprocess (default) or kernel (/dev/llamux)\n"
+		"      --backend B           inprocess (default), kernel (/dev/llamux), daemon (llamuxd)\n"
+		"                            or auto (daemon > kernel > inprocess, whichever has the model)\n"
 		"  -v, --verbose             print the chat template and timings on stderr\n"
 		"\n"
 		"Standard input, when it is not a terminal, is added to the question:\n"

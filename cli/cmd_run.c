@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_daemon.h"
 #include "cli.h"
 #include "store.h"
 
@@ -23,7 +24,7 @@ struct run_opts {
 	enum llamux_kv_type kv_type;
 	struct llamux_sampler_params sp;
 	bool seed_given;
-	bool kernel;		/* --backend kernel */
+	enum cli_backend backend;	/* --backend */
 };
 
 static double now_s(void)
@@ -116,13 +117,8 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 				return false;
 			break;
 		case 'b':
-			if (!strcmp(optarg, "kernel")) {
-				o->kernel = true;
-			} else if (strcmp(optarg, "inprocess")) {
-				cli_usage_error(c, "--backend must be inprocess or kernel, got '%s'",
-						optarg);
+			if (!parse_backend(c, optarg, &o->backend))
 				return false;
-			}
 			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
@@ -136,7 +132,7 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 		cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
 		return false;
 	}
-	if (!o->model && !o->kernel) {
+	if (!o->model && o->backend == BACKEND_INPROCESS) {
 		cli_usage_error(c, "missing -m MODEL");
 		return false;
 	}
@@ -217,13 +213,24 @@ static int run(int argc, char **argv)
 	llamux_sampler_default_params(&o.sp);
 	if (!parse_args(argc, argv, &o))
 		return EXIT_USAGE;
-	if (o.kernel) {
+	if (o.backend == BACKEND_AUTO) {
+		char why[600];
+
+		o.backend = cli_pick_backend(o.model, why, sizeof(why));
+		if (o.backend == BACKEND_INPROCESS && !o.model) {
+			return cli_usage_error(&cmd_run, "missing -m MODEL (no llamuxd or kernel model to use: %s)",
+					       why);
+		}
+	}
+	if (o.backend == BACKEND_KERNEL) {
 		if (!o.seed_given)
 			o.sp.seed = UINT64_MAX;	/* the kernel picks one */
-		return kernel_generate(o.model, o.prompt, o.n_predict, &o.sp);
+		return kernel_generate(o.model, o.prompt, o.n_predict, &o.sp, true);
 	}
 	if (!o.seed_given)
 		o.sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (o.backend == BACKEND_DAEMON)
+		return daemon_generate(o.model, o.prompt, o.n_predict, &o.sp, true);
 	m = cli_load_model(o.model, 0);
 	if (!m)
 		return 1;
@@ -270,7 +277,7 @@ out:
 const struct command cmd_run = {
 	.name = "run",
 	.summary = "generate text that continues a prompt",
-	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--backend inprocess|kernel]",
+	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--backend inprocess|kernel|daemon|auto]",
 	.help = "  -m, --model PATH          GGUF model file\n"
 		"  -p, --prompt TEXT         text to continue\n"
 		"  -n, --n-predict N         tokens to generate (default 256; -1: until EOS or the context is full)\n"
@@ -284,6 +291,8 @@ const struct command cmd_run = {
 		"  -c, --ctx-size N          context size in tokens (default: the model's, at most 4096)\n"
 		"  -t, --threads N           threads (default: all CPUs)\n"
 		"      --kv-type f16|f32     KV cache precision (default f16)\n"
-		"      --backend B           inprocess (default) or kernel (/dev/llamux; -m optional)\n",
+		"      --backend B           inprocess (default), kernel (/dev/llamux), daemon (llamuxd's\n"
+		"                            socket) or auto (daemon > kernel > inprocess, whichever has\n"
+		"                            the model); -m is optional except in-process\n",
 	.run = run,
 };

@@ -269,7 +269,7 @@ static void read_run(struct run_status *r)
 static void print_text(const struct kernel_status *k,
 		       const struct daemon_status *d,
 		       const struct model_status *m, const struct cpu_status *c,
-		       const struct run_status *r)
+		       const struct run_status *r, enum cli_backend pick)
 {
 	char a[24], b[24], cc[24];
 	size_t i;
@@ -298,6 +298,9 @@ static void print_text(const struct kernel_status *k,
 	else
 		printf("  daemon          not running (no socket at %s)\n",
 		       d->tried ? d->tried : "");
+	printf("  --backend auto  uses %s\n", pick == BACKEND_INPROCESS ?
+	       "in-process" : pick == BACKEND_KERNEL ? "the kernel module" :
+	       "the daemon");
 
 	printf("\nmodel:\n");
 	if (!m->path) {
@@ -405,7 +408,7 @@ static void json_num(const char *s)
 static void print_json(const struct kernel_status *k,
 		       const struct daemon_status *d,
 		       const struct model_status *m, const struct cpu_status *c,
-		       const struct run_status *r)
+		       const struct run_status *r, enum cli_backend pick)
 {
 	size_t i;
 	bool first = true;
@@ -428,6 +431,8 @@ static void print_json(const struct kernel_status *k,
 	}
 	printf("},\"daemon\":{\"running\":%s,\"socket\":", d->running ? "true" : "false");
 	json_str(d->socket);
+	printf("},\"auto_backend\":{\"uses\":");
+	json_str(cli_backend_name(pick));
 	printf("},\"model\":{\"active\":%s", m->path ? "true" : "false");
 	if (!m->path) {
 		printf(",\"error\":");
@@ -494,6 +499,7 @@ static int run(int argc, char **argv)
 	struct cpu_status c;
 	struct run_status r;
 	const char *flag = NULL;
+	enum cli_backend pick;
 	bool json = false, facts = false;
 	int opt;
 
@@ -538,10 +544,11 @@ static int run(int argc, char **argv)
 	read_model(&m, flag);
 	read_cpu(&c);
 	read_run(&r);
+	pick = cli_pick_backend(m.path, NULL, 0);
 	if (json)
-		print_json(&k, &d, &m, &c, &r);
+		print_json(&k, &d, &m, &c, &r, pick);
 	else
-		print_text(&k, &d, &m, &c, &r);
+		print_text(&k, &d, &m, &c, &r, pick);
 	free(k.path);
 	free(d.socket);
 	free(d.tried);

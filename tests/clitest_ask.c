@@ -330,7 +330,7 @@ int main(int argc, char **argv)
 	expect_usage("--temp needs a value", ARGS("what is this", "--temp"));
 	expect_usage("--template must be one of",
 		     ARGS("what is this", "--template", "jinja"));
-	expect_usage("--backend must be inprocess or kernel",
+	expect_usage("--backend must be inprocess, kernel, daemon or auto",
 		     ARGS("what is this", "--backend", "gpu"));
 	{
 		char *out = NULL, *err = NULL;

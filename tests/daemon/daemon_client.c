@@ -32,5 +32,5 @@ int main(int argc, char **argv)
 	sp.temp = (float)atof(argv[4]);
 	sp.seed = strtoull(argv[5], NULL, 10);
 	return daemon_generate(argc > 6 ? argv[6] : NULL, argv[2],
-			       atol(argv[3]), &sp);
+			       atol(argv[3]), &sp, true);
 }

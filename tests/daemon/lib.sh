@@ -27,6 +27,8 @@ check() {
 	shift
 	if "$@"; then ok "$d"; else bad "$d"; fi
 }
+# not CMD...: succeeds when CMD fails (for check).
+not() { ! "$@"; }
 # expect_eq DESCRIPTION WANT GOT
 expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want '$2', got '$3'"; fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
-# The CLI's daemon backend (cli/backend_daemon.c, driven by daemon_client as
-# `llamux run --backend daemon|auto` will): over the Unix socket it prints
+# The CLI's daemon backend (cli/backend_daemon.c, driven by daemon_client and
+# by `llamux run|ask --backend daemon|auto`): over the Unix socket it prints
 # exactly what the in-process `llamux run` prints, greedy and seeded; it
 # tells whether a daemon is usable (auto) and why not.
 . "$(dirname "$0")/lib.sh"
@@ -31,9 +31,35 @@ check "auto: no daemon on the socket is not usable" grep -q "no llamuxd answers 
 long=$(printf 'the cat sat on the mat %.0s' $(seq 1 600))
 "$DAEMON_CLIENT" run "$long" 5 0 1 >/dev/null 2>"$T/err.txt"
 check "a refused request prints the service's message" grep -q "llamuxd refused the request (HTTP 400): This model's maximum context length" "$T/err.txt"
+
+# ---- the llamux program itself
+"$LLAMUX" run -m "$MODEL" -p "Once upon a time" -n 40 --temp 0 >"$T/inproc.txt" 2>/dev/null
+"$LLAMUX" run --backend daemon -m "$MODEL" -p "Once upon a time" -n 40 --temp 0 >"$T/daemon.txt" 2>"$T/daemon.err"
+check "llamux run --backend daemon prints what in-process prints" cmp -s "$T/inproc.txt" "$T/daemon.txt"
+check "... and says the daemon generated" grep -q '^llamux: daemon: prompt' "$T/daemon.err"
+"$LLAMUX" run --backend auto -p "Once upon a time" -n 40 --temp 0 >"$T/auto.txt" 2>"$T/auto.err"
+check "llamux run --backend auto (no -m) uses the daemon" grep -q '^llamux: daemon: prompt' "$T/auto.err"
+check "... with the same text" cmp -s "$T/inproc.txt" "$T/auto.txt"
+"$LLAMUX" run --backend auto -m ../shared/models/tiny-q4_0.gguf -p "Hi" -n 3 --temp 0 >/dev/null 2>"$T/auto2.err"
+check "auto with a model the daemon lacks runs in-process" not grep -q 'daemon' "$T/auto2.err"
+"$LLAMUX" "Zq Zq Zq" -m "$MODEL" --backend daemon -n 20 --temp 0 >"$T/ask.txt" 2>"$T/ask.err"
+check "llamux \"question\" --backend daemon answers through the chat endpoint" grep -q '^llamux: daemon: prompt' "$T/ask.err"
+check "... without echoing the question" not grep -q 'Zq Zq Zq' "$T/ask.txt"
+check "... and with some text" test -s "$T/ask.txt"
+LLAMUX_SOCKET="$T/none.sock" "$LLAMUX" run --backend daemon -m "$MODEL" -p x -n 2 >/dev/null 2>"$T/err.txt"
+check "no daemon: --backend daemon says so" grep -q "no llamuxd answers on $T/none.sock.*systemctl start llamuxd" "$T/err.txt"
+LLAMUX_SOCKET="$T/none.sock" "$LLAMUX" run --backend auto -p x -n 2 >/dev/null 2>"$T/err.txt"
+expect_eq "no daemon, no kernel, no -m: auto is a usage error" 2 "$?"
+check "... that says why" grep -q "missing -m MODEL (no llamuxd or kernel model to use" "$T/err.txt"
+
 unset LLAMUX_SOCKET
 mkdir -p "$T/rt/llamux"
 ln -s "$T/d.sock" "$T/rt/llamux/llamuxd.sock"
+if [ ! -e /run/llamux/llamuxd.sock ]; then
+	XDG_RUNTIME_DIR="$T/rt" LLAMUX_MODEL="$MODEL" "$LLAMUX" status >"$T/status.txt" 2>&1
+	check "llamux status reports the daemon" grep -q "daemon          running ($T/rt/llamux/llamuxd.sock)" "$T/status.txt"
+	check "... and that --backend auto uses it" grep -q -- "--backend auto  uses the daemon" "$T/status.txt"
+fi
 if [ ! -e /run/llamux/llamuxd.sock ]; then
 	XDG_RUNTIME_DIR="$T/rt" "$DAEMON_CLIENT" available "$MODEL"
 	expect_eq "the socket is found in \$XDG_RUNTIME_DIR/llamux" 0 "$?"
