@@ -25,6 +25,19 @@ foreach(src ${LLAMUX_CLI_TESTS})
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endforeach()
 
+# The reference and forward tests again on each lower dispatch level (the
+# plain names above use the best level of this CPU; a level the CPU lacks
+# falls back to the best one it has, with a warning).
+foreach(level scalar avx2)
+  add_test(NAME clitest_reference_${level}
+           COMMAND clitest_reference $<TARGET_FILE:llamux_cli>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  add_test(NAME test_forward_${level} COMMAND test_forward
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(clitest_reference_${level} test_forward_${level}
+                       PROPERTIES ENVIRONMENT LLAMUX_CPU=${level})
+endforeach()
+
 add_test(NAME freestanding_core
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/check-freestanding.sh)
 include(tests/lsh/lsh_tests.cmake)
