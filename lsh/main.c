@@ -33,11 +33,13 @@ struct opts {
 	bool yes;
 	bool interactive;
 	const char *model_path;
+	enum lsh_backend backend;
 };
 
 static struct opts opt;
 static struct lsh_model *model;
 static bool model_tried;
+static bool model_unusable;	/* the fallback asked for failed to start */
 static bool color;
 static int last_status;
 
@@ -465,18 +467,24 @@ static bool model_propose(const char *request, struct lsh_proposal *p)
 	if (!model_tried) {
 		const char *path = opt.model_path ? opt.model_path :
 				   getenv("LLAMUX_MODEL");
+		struct lsh_model_choice c;
 
 		model_tried = true;
-		if (path && *path) {
-			model = lsh_model_open(path, err);
-			if (!model)
-				errmsg("cannot load the model '%s': %s", path, err);
+		if (!lsh_model_choose(opt.backend, path, &c)) {
+			errmsg("%s", c.why);
+			model_unusable = true;
+		} else if (c.backend != LSH_BACKEND_NONE) {
+			model = lsh_model_open(&c, err);
+			if (!model) {
+				errmsg("%s", err);
+				model_unusable = true;
+			}
 		}
 	}
 	if (!model)
 		return false;
 	if (!lsh_model_generate(model, request, out, sizeof(out), err)) {
-		errmsg("the model failed: %s", err);
+		errmsg("%s", err);
 		return false;
 	}
 	if (!out[0]) {
@@ -552,10 +560,10 @@ static int handle_line(const char *input)
 		return status;
 	}
 	if (!lsh_intent_translate(line, &p) && !model_propose(line, &p)) {
-		if (!model && !model_tried)
-			errmsg("no idea how to do that: rephrase it, type a command, or set LLAMUX_MODEL for the model fallback");
+		if (model_unusable)
+			errmsg("no idea how to do that without the model: rephrase it or type a command");
 		else if (!model)
-			errmsg("no idea how to do that: rephrase it, type a command, or set LLAMUX_MODEL for the model fallback");
+			errmsg("no idea how to do that: rephrase it, type a command, or give lsh a model (start llamuxd, or set LLAMUX_MODEL)");
 		free(line);
 		return 2;
 	}
@@ -578,7 +586,7 @@ static int handle_line(const char *input)
 
 static void usage(FILE *f)
 {
-	fputs("usage: lsh [-m MODEL] [--dry-run] [--yes] [-c REQUEST]\n"
+	fputs("usage: lsh [-m MODEL] [--backend B] [--dry-run] [--yes] [-c REQUEST]\n"
 	      "       lsh --explain 'COMMAND'\n"
 	      "       lsh --version\n\n"
 	      "A shell that also takes requests in English. Commands run as typed;\n"
@@ -589,19 +597,23 @@ static void usage(FILE *f)
 	      "  --explain CMD  explain a shell command in plain English\n"
 	      "  -m MODEL       GGUF model for requests the intent engine cannot handle\n"
 	      "                 (default: $LLAMUX_MODEL)\n"
+	      "  --backend B    where the model fallback runs: daemon (llamuxd),\n"
+	      "                 kernel (/dev/llamux), inprocess (-m MODEL), none, or\n"
+	      "                 auto: the first of those that is there (default:\n"
+	      "                 $LSH_BACKEND, else auto)\n"
 	      "  --version      print the version and what lsh can use\n", f);
 }
 
 static void print_version(void)
 {
 	const char *m = opt.model_path ? opt.model_path : getenv("LLAMUX_MODEL");
+	struct lsh_model_choice c;
+	char what[PATH_MAX + 640];
 
-	printf("lsh %s (llamux %s): intent engine with %zu intents; ", LSH_VERSION,
-	       llamux_version(), lsh_n_intents);
-	if (m && *m)
-		printf("model fallback: %s\n", m);
-	else
-		printf("no model (works without one; set LLAMUX_MODEL or use -m for the model fallback)\n");
+	lsh_model_choose(opt.backend, m, &c);
+	lsh_model_describe(&c, what, sizeof(what));
+	printf("lsh %s (llamux %s): intent engine with %zu intents; %s\n",
+	       LSH_VERSION, llamux_version(), lsh_n_intents, what);
 }
 
 static char *history_path(void)
@@ -674,8 +686,15 @@ static int repl(void)
 int main(int argc, char **argv)
 {
 	const char *request = NULL, *explain = NULL;
+	const char *backend = getenv("LSH_BACKEND");
+	bool version = false;
 	int i;
 
+	if (backend && *backend && !lsh_backend_parse(backend, &opt.backend)) {
+		errmsg("LSH_BACKEND='%s' is not a backend: use inprocess, kernel, daemon, auto or none",
+		       backend);
+		return 2;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -689,9 +708,14 @@ int main(int argc, char **argv)
 			explain = argv[++i];
 		} else if (!strcmp(a, "-m") && i + 1 < argc) {
 			opt.model_path = argv[++i];
+		} else if (!strcmp(a, "--backend") && i + 1 < argc) {
+			if (!lsh_backend_parse(argv[++i], &opt.backend)) {
+				errmsg("--backend '%s' is not a backend: use inprocess, kernel, daemon, auto or none",
+				       argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(a, "--version")) {
-			print_version();
-			return 0;
+			version = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -700,6 +724,10 @@ int main(int argc, char **argv)
 			       a);
 			return 2;
 		}
+	}
+	if (version) {
+		print_version();
+		return 0;
 	}
 	if (explain)
 		return lsh_explain_full(explain, stdout);
