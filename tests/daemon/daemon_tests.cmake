@@ -34,6 +34,8 @@ llamuxd_test(dbus 300)
 llamuxd_test(nginx 300)
 llamuxd_test(systemd 120)
 llamuxd_test(client 120)
+llamuxd_test(lsh 120)
+set_property(TEST daemon_lsh APPEND PROPERTY ENVIRONMENT LSH=$<TARGET_FILE:lsh>)
 # Timing-sensitive: alone on the machine.
 llamuxd_test(load 600)
 set_tests_properties(daemon_load PROPERTIES RUN_SERIAL TRUE)
