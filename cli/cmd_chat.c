@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -422,8 +423,44 @@ static bool append(char **buf, size_t *len, const char *s, size_t n)
  * One message from the terminal: lines ending in '\' continue it. NULL at
  * Ctrl-D; Ctrl-C abandons what was typed and asks again.
  */
+/* The signal mask to wait with at the prompt: SIGINT let through. */
+static sigset_t prompt_wait_mask;
+
+/*
+ * libedit's character reader. SIGINT is blocked while libedit runs and
+ * only let through while waiting here, so a Ctrl-C that lands while
+ * libedit is busy echoing is not lost: it interrupts this wait instead of
+ * being taken while no read() is blocked.
+ */
+static int prompt_getc(FILE *in)
+{
+	int fd = fileno(in);
+	unsigned char c;
+	fd_set rd;
+	ssize_t n;
+
+	for (;;) {
+		if (interrupted)
+			return EOF;
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (pselect(fd + 1, &rd, NULL, NULL, NULL, &prompt_wait_mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return EOF;
+		}
+		n = read(fd, &c, 1);
+		if (n == 1)
+			return c;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return EOF;
+	}
+}
+
 static char *read_interactive(const struct chat *ch)
 {
+	sigset_t sigint, old;
 	char prompt[64], cont[64], *buf = NULL, *line;
 	size_t len = 0, n;
 
@@ -436,11 +473,18 @@ static char *read_interactive(const struct chat *ch)
 		snprintf(prompt, sizeof(prompt), "> ");
 		snprintf(cont, sizeof(cont), "... ");
 	}
+	sigemptyset(&sigint);
+	sigaddset(&sigint, SIGINT);
 	for (;;) {
 		interrupted = 0;
+		sigprocmask(SIG_BLOCK, &sigint, &old);
+		prompt_wait_mask = old;
+		sigdelset(&prompt_wait_mask, SIGINT);
 		line = readline(buf ? cont : prompt);
-		if (!line && interrupted) {
-			/* Ctrl-C: start over on a fresh line. */
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (interrupted) {
+			/* Ctrl-C: drop what was typed, start on a fresh line. */
+			free(line);
 			fputc('\n', stdout);
 			fflush(stdout);
 			free(buf);
@@ -564,6 +608,7 @@ static int repl(struct chat *ch)
 
 	if (ch->interactive) {
 		rl_readline_name = "llamux";
+		rl_getc_function = prompt_getc;
 		using_history();
 		stifle_history(HISTORY_LINES);
 		ch->history_file = history_path();

@@ -297,6 +297,10 @@ if [ -z "$llamux" ]; then
 fi
 [ -x "$llamux" ] || die "no llamux program at $llamux"
 copy_with_libs "$llamux" /usr/bin/llamux
+# lsh, built beside it, for its kernel model fallback (guest/35-lsh.sh)
+if [ -x "$(dirname "$llamux")/lsh/lsh" ]; then
+	copy_with_libs "$(dirname "$llamux")/lsh/lsh" /usr/bin/lsh
+fi
 
 # models
 if [ $default_models = 1 ]; then
