@@ -40,7 +40,7 @@
 /* Lane p of a transposed tile holds row 4 * (p % 4) + p / 4 (and back). */
 #define TQ_LANE(p) (4 * ((p) % 4) + (p) / 4)
 #define TQ_ROWS 16
-#define TQ_TN 16	/* most tokens per tile (Q4_0; the others stop at 8) */
+#define TQ_TN 8
 
 static inline __m128i loadu128(const uint8_t *p)
 {
@@ -1234,7 +1234,7 @@ static __attribute__((__noinline__)) void tile##_##T(TQ_ARGS)		\
 	tile(T, nb, rp, x, xs, out, os, m, accumulate);			\
 }
 
-#define TQ_SHAPES8(tile)						\
+#define TQ_GEMM(name, tile, bs)						\
 TQ_SHAPE(tile, 1)							\
 TQ_SHAPE(tile, 2)							\
 TQ_SHAPE(tile, 3)							\
@@ -1242,30 +1242,11 @@ TQ_SHAPE(tile, 4)							\
 TQ_SHAPE(tile, 5)							\
 TQ_SHAPE(tile, 6)							\
 TQ_SHAPE(tile, 7)							\
-TQ_SHAPE(tile, 8)
-#define TQ_WIDTHS8(tile)						\
-	NULL, tile##_1, tile##_2, tile##_3, tile##_4, tile##_5,		\
-	tile##_6, tile##_7, tile##_8
-#define TQ_SHAPES16(tile)						\
-TQ_SHAPES8(tile)							\
-TQ_SHAPE(tile, 9)							\
-TQ_SHAPE(tile, 10)							\
-TQ_SHAPE(tile, 11)							\
-TQ_SHAPE(tile, 12)							\
-TQ_SHAPE(tile, 13)							\
-TQ_SHAPE(tile, 14)							\
-TQ_SHAPE(tile, 15)							\
-TQ_SHAPE(tile, 16)
-#define TQ_WIDTHS16(tile)						\
-	TQ_WIDTHS8(tile), tile##_9, tile##_10, tile##_11, tile##_12,	\
-	tile##_13, tile##_14, tile##_15, tile##_16
-
-/* W: the widest tile of this type (register pressure decides). */
-#define TQ_GEMM(name, tile, bs, W)					\
-TQ_SHAPES##W(tile)							\
+TQ_SHAPE(tile, 8)							\
 									\
-static void (*const tile##_width[W + 1])(TQ_ARGS) = {			\
-	TQ_WIDTHS##W(tile)						\
+static void (*const tile##_width[TQ_TN + 1])(TQ_ARGS) = {		\
+	NULL, tile##_1, tile##_2, tile##_3, tile##_4, tile##_5,		\
+	tile##_6, tile##_7, tile##_8					\
 };									\
 									\
 static void name##_gemm(size_t n, const void *w, size_t ws,		\
@@ -1278,7 +1259,7 @@ static void name##_gemm(size_t n, const void *w, size_t ws,		\
 	uint32_t t0, t1, r0, t, nr, k;					\
 	__mmask16 m;							\
 									\
-	_Static_assert(W <= TQ_TN, "tile wider than TQ_TN");		\
+	_Static_assert(TQ_TN == 8, "tile widths 1..8");			\
 	for (t0 = 0; t0 < n_tok; t0 = t1) {				\
 		t1 = n_tok - t0 < LXK_TOK_CHUNK ? n_tok :		\
 		     t0 + LXK_TOK_CHUNK;				\
@@ -1291,7 +1272,7 @@ static void name##_gemm(size_t n, const void *w, size_t ws,		\
 				rp[k] = (const uint8_t *)w +		\
 					(r0 + (k < nr ? k : nr - 1)) * ws; \
 			for (t = t0; t < t1; t += k) {			\
-				k = t1 - t < W ? t1 - t : W;		\
+				k = t1 - t < TQ_TN ? t1 - t : TQ_TN;	\
 				tile##_width[k](nb, rp, px + t * xs, xs, \
 						out + t * os + r0, os, m, \
 						accumulate);		\
@@ -1300,10 +1281,10 @@ static void name##_gemm(size_t n, const void *w, size_t ws,		\
 	}								\
 }
 
-TQ_GEMM(q4_0, q4_0_t16, LX_QK, 16)
-TQ_GEMM(q8_0, q8_0_t16, LX_QK, 8)
-TQ_GEMM(q4_k, q4_k_t16, LX_QK_K, 8)
-TQ_GEMM(q6_k, q6_k_t16, LX_QK_K, 8)
+TQ_GEMM(q4_0, q4_0_t16, LX_QK)
+TQ_GEMM(q8_0, q8_0_t16, LX_QK)
+TQ_GEMM(q4_k, q4_k_t16, LX_QK_K)
+TQ_GEMM(q6_k, q6_k_t16, LX_QK_K)
 
 /* ---------------------------------------------------------------------- */
 /* Registration                                                           */
