@@ -164,7 +164,10 @@ curl -s "$B/v1/completions" -d '{"prompt":"Once","max_tokens":300,"temperature":
 c1=$!
 curl -sN "$B/v1/completions" -d '{"prompt":"Once","max_tokens":300,"temperature":0,"stream":true}' >"$T/term2.txt" &
 c2=$!
-sleep 0.3
+for i in $(seq 1 100); do
+	[ "$(metric "$B" llamux_slots_busy)" = 2 ] && break
+	sleep 0.1
+done
 kill -TERM "$DPID"
 sleep 0.1
 code=$(curl -s -o /dev/null -w '%{http_code}' "$B/v1/completions" -d '{"prompt":"x","max_tokens":2}')
@@ -180,7 +183,12 @@ B=http://127.0.0.1:$P
 MODEL=$SLOW_MODEL start_daemon grace "$P" --ctx-size 4096 --grace-period 1 --max-tokens 100000 || exit 1
 curl -s "$B/v1/completions" -d '{"prompt":"Once","max_tokens":100000,"temperature":0}' >"$T/g.json" &
 c1=$!
-sleep 0.3
+# until the request is generating (on a busy machine curl can take longer
+# than a fixed sleep to connect, and a stopping llamuxd takes no new ones)
+for i in $(seq 1 100); do
+	[ "$(metric "$B" llamux_slots_busy)" = 1 ] && break
+	sleep 0.1
+done
 t0=$(now_ms)
 kill -TERM "$DPID"
 wait "$DPID"
