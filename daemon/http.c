@@ -1819,6 +1819,11 @@ void lxd_http_stop(void)
 {
 	unsigned int i;
 
+	/* The answers of the requests just finished or cancelled may still
+	 * be on their way out: up to 2 s for the clients to take them.
+	 */
+	for (i = 0; i < 200 && lxd_http_connections() > 0; i++)
+		usleep(10000);
 	for (i = 0; i < n_listeners; i++) {
 		MHD_stop_daemon(listeners[i].d);
 		if (listeners[i].unlink_path) {
