@@ -128,6 +128,41 @@ bool parse_kv_type(const struct command *c, const char *s,
 	return false;
 }
 
+int parse_sampling_opt(const struct command *c, int opt, const char *arg,
+		       struct llamux_sampler_params *sp, bool *seed_given)
+{
+	long v;
+
+	switch (opt) {
+	case 'T':
+		return parse_float(c, "--temp", arg, 0.0f, 100.0f, &sp->temp);
+	case 'K':
+		if (!parse_long(c, "--top-k", arg, 0, 1 << 30, &v))
+			return 0;
+		sp->top_k = (int32_t)v;
+		return 1;
+	case 'P':
+		return parse_float(c, "--top-p", arg, 0.0f, 1.0f, &sp->top_p);
+	case 'M':
+		return parse_float(c, "--min-p", arg, 0.0f, 1.0f, &sp->min_p);
+	case 'R':
+		return parse_float(c, "--repeat-penalty", arg, 0.0f, 100.0f,
+				   &sp->repeat_penalty);
+	case 'L':
+		if (!parse_long(c, "--repeat-last-n", arg, 0, 1 << 20, &v))
+			return 0;
+		sp->repeat_last_n = (int32_t)v;
+		return 1;
+	case 's':
+		if (!parse_u64(c, "--seed", arg, &sp->seed))
+			return 0;
+		*seed_given = true;
+		return 1;
+	default:
+		return -1;
+	}
+}
+
 struct llamux_model *cli_load_model(const char *path, unsigned int flags)
 {
 	char err[LLAMUX_ERR_MAX] = "";

@@ -58,6 +58,24 @@ bool parse_float(const struct command *c, const char *opt, const char *s,
 bool parse_kv_type(const struct command *c, const char *s,
 		   enum llamux_kv_type *out);
 
+/* The sampling options of run, chat and ask, for their getopt tables. */
+#define CLI_SAMPLING_OPTIONS						\
+	{ "temp", required_argument, NULL, 'T' },			\
+	{ "top-k", required_argument, NULL, 'K' },			\
+	{ "top-p", required_argument, NULL, 'P' },			\
+	{ "min-p", required_argument, NULL, 'M' },			\
+	{ "repeat-penalty", required_argument, NULL, 'R' },		\
+	{ "repeat-last-n", required_argument, NULL, 'L' },		\
+	{ "seed", required_argument, NULL, 's' }
+
+/*
+ * One getopt result of CLI_SAMPLING_OPTIONS into sp (-s also sets
+ * *seed_given): 1 when taken, 0 when the value is bad (error printed),
+ * -1 when opt is not a sampling option.
+ */
+int parse_sampling_opt(const struct command *c, int opt, const char *arg,
+		       struct llamux_sampler_params *sp, bool *seed_given);
+
 /* Which engine generates: --backend inprocess|kernel|daemon|auto. */
 enum cli_backend {
 	BACKEND_INPROCESS,	/* the core linked into this program */

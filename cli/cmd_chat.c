@@ -73,24 +73,23 @@ static bool parse_args(int argc, char **argv, struct chat_opts *o)
 		{ "n-predict", required_argument, NULL, 'n' },
 		{ "ctx-size", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 't' },
-		{ "temp", required_argument, NULL, 'T' },
-		{ "top-k", required_argument, NULL, 'K' },
-		{ "top-p", required_argument, NULL, 'P' },
-		{ "min-p", required_argument, NULL, 'M' },
-		{ "repeat-penalty", required_argument, NULL, 'R' },
-		{ "repeat-last-n", required_argument, NULL, 'L' },
-		{ "seed", required_argument, NULL, 's' },
+		CLI_SAMPLING_OPTIONS,
 		{ "kv-type", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *c = &cmd_chat;
 	enum chat_tmpl kind;
-	long v;
+	int r;
 	int opt;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":m:n:c:t:s:", opts, NULL)) != -1) {
+		r = parse_sampling_opt(c, opt, optarg, &o->sp, &o->seed_given);
+		if (r == 0)
+			return false;
+		if (r > 0)
+			continue;
 		switch (opt) {
 		case 'm':
 			o->model = optarg;
@@ -122,38 +121,6 @@ static bool parse_args(int argc, char **argv, struct chat_opts *o)
 		case 't':
 			if (!parse_long(c, "-t", optarg, 1, 1024, &o->n_threads))
 				return false;
-			break;
-		case 'T':
-			if (!parse_float(c, "--temp", optarg, 0.0f, 100.0f, &o->sp.temp))
-				return false;
-			break;
-		case 'K':
-			if (!parse_long(c, "--top-k", optarg, 0, 1 << 30, &v))
-				return false;
-			o->sp.top_k = (int32_t)v;
-			break;
-		case 'P':
-			if (!parse_float(c, "--top-p", optarg, 0.0f, 1.0f, &o->sp.top_p))
-				return false;
-			break;
-		case 'M':
-			if (!parse_float(c, "--min-p", optarg, 0.0f, 1.0f, &o->sp.min_p))
-				return false;
-			break;
-		case 'R':
-			if (!parse_float(c, "--repeat-penalty", optarg, 0.0f, 100.0f,
-					 &o->sp.repeat_penalty))
-				return false;
-			break;
-		case 'L':
-			if (!parse_long(c, "--repeat-last-n", optarg, 0, 1 << 20, &v))
-				return false;
-			o->sp.repeat_last_n = (int32_t)v;
-			break;
-		case 's':
-			if (!parse_u64(c, "--seed", optarg, &o->sp.seed))
-				return false;
-			o->seed_given = true;
 			break;
 		case 'k':
 			if (!parse_kv_type(c, optarg, &o->kv_type))
