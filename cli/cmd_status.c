@@ -19,12 +19,13 @@
 
 #include "cli.h"
 #include "facts.h"
+#include "kernels.h"
 #include "platform.h"
 #include "store.h"
 
-static const char *const cpu_levels[] = { "scalar", "avx2", "avx512" };
 static const char *const cpu_flags[] = {
 	"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq",
+	"avx512_vnni",
 };
 #define N_FLAGS (sizeof(cpu_flags) / sizeof(cpu_flags[0]))
 
@@ -217,8 +218,8 @@ static void read_cpu(struct cpu_status *c)
 	memset(c, 0, sizeof(*c));
 	c->count = sysconf(_SC_NPROCESSORS_ONLN);
 	c->level = lx_host_cpu_level();
-	if (c->level > 2)
-		c->level = 2;
+	if (c->level >= LX_CPU_LEVELS)
+		c->level = LX_CPU_LEVELS - 1;
 	c->override = getenv("LLAMUX_CPU");
 	if (c->override && (!*c->override || !strcmp(c->override, "auto")))
 		c->override = NULL;
@@ -275,7 +276,7 @@ static void print_text(const struct kernel_status *k,
 	size_t i;
 
 	printf("llamux %s\n\nbackends:\n", llamux_version());
-	printf("  in-process      ready (%s, %ld CPUs)\n", cpu_levels[c->level],
+	printf("  in-process      ready (%s, %ld CPUs)\n", lx_cpu_level_name(c->level),
 	       c->count);
 	if (k->loaded) {
 		printf("  kernel module   loaded: state %s, model %s", k->state,
@@ -340,7 +341,7 @@ static void print_text(const struct kernel_status *k,
 			}
 		printf("\n");
 	}
-	printf("  simd level      %s%s%s%s\n", cpu_levels[c->level],
+	printf("  simd level      %s%s%s%s\n", lx_cpu_level_name(c->level),
 	       c->override ? " (LLAMUX_CPU=" : "", c->override ? c->override : "",
 	       c->override ? ")" : "");
 
@@ -465,7 +466,7 @@ static void print_json(const struct kernel_status *k,
 			printf("%s\"%s\"", first ? "" : ",", cpu_flags[i]);
 			first = false;
 		}
-	printf("],\"simd\":\"%s\"},\"last_run\":", cpu_levels[c->level]);
+	printf("],\"simd\":\"%s\"},\"last_run\":", lx_cpu_level_name(c->level));
 	if (!r->have) {
 		printf("null}\n");
 		return;

@@ -10,7 +10,8 @@
 const char *lx_cpu_level_name(enum lx_cpu_level level)
 {
 	static const char *const names[LX_CPU_LEVELS] = { "scalar", "avx2",
-							  "avx512" };
+							  "avx512",
+							  "avx512vnni" };
 
 	return level < LX_CPU_LEVELS ? names[level] : "unknown";
 }
@@ -54,7 +55,9 @@ void lx_kernels_table(enum lx_cpu_level level,
 	}
 	if (level >= LX_CPU_AVX2)
 		lx_kernels_fill_avx2(table);
-	if (level >= LX_CPU_AVX512)
+	if (level >= LX_CPU_AVX512VNNI)
+		lx_kernels_fill_avx512vnni(table);
+	else if (level >= LX_CPU_AVX512)
 		lx_kernels_fill_avx512(table);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * Compute kernels chosen by CPU level: the scalar reference (quant.c), AVX2
- * (kernels_avx2.c: AVX2+FMA+F16C) and AVX-512 (kernels_avx512.c: F/BW/VL/DQ).
+ * (kernels_avx2.c: AVX2+FMA+F16C), AVX-512 (kernels_avx512.c: F/BW/VL/DQ)
+ * and the same AVX-512 file built again with VNNI (kernels_avx512vnni.c).
  * The level comes from the host (CPUID in userspace, boot_cpu_has in the
  * kernel; LLAMUX_CPU or the module parameter can lower it). Every SIMD kernel
  * is checked against the scalar one by tests/test_kernels.c.
@@ -15,6 +16,7 @@ enum lx_cpu_level {
 	LX_CPU_SCALAR = 0,
 	LX_CPU_AVX2 = 1,	/* AVX2, FMA, F16C */
 	LX_CPU_AVX512 = 2,	/* AVX-512 F, BW, VL, DQ (and the AVX2 set) */
+	LX_CPU_AVX512VNNI = 3,	/* the AVX-512 set and VNNI (vpdpbusd) */
 	LX_CPU_LEVELS
 };
 
@@ -53,6 +55,7 @@ enum lx_cpu_level lx_kernels_level(void);
 /* Filled in by the SIMD files: they override what they implement. */
 void lx_kernels_fill_avx2(struct lx_kernels table[LX_TYPE_COUNT]);
 void lx_kernels_fill_avx512(struct lx_kernels table[LX_TYPE_COUNT]);
+void lx_kernels_fill_avx512vnni(struct lx_kernels table[LX_TYPE_COUNT]);
 
 /* The generic gemm: vec_dot over the tile (the scalar level uses it). */
 void lx_gemm_generic(lx_vec_dot_fn dot, size_t n, const void *w,

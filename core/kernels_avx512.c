@@ -33,6 +33,8 @@
 
 #define Q4_0_SIZE 18
 #define Q8_0_SIZE 34
+#define Q4_K_SIZE 144
+#define Q6_K_SIZE 210
 #define Q8_K_SIZE 292	/* float d, qs[256], int16 bsums[16] */
 #define Q8_K_QS 4
 #define Q8_K_BSUMS 260
@@ -40,7 +42,21 @@
 /* Lane p of a transposed tile holds row 4 * (p % 4) + p / 4 (and back). */
 #define TQ_LANE(p) (4 * ((p) % 4) + (p) / 4)
 #define TQ_ROWS 16
+
+
+#define LXK_PF 1024
+
+
+/*
+ * Tokens per tile call, at most: 16 unpacks each weight block once for a
+ * 16-token prompt (pp512 +12%); the kernel keeps 8, as the wider tiles'
+ * stack frames pass its 2 KiB warning limit. Results do not depend on it.
+ */
+#ifdef __KERNEL__
 #define TQ_TN 8
+#else
+#define TQ_TN 16
+#endif
 
 static inline __m128i loadu128(const uint8_t *p)
 {
@@ -50,6 +66,11 @@ static inline __m128i loadu128(const uint8_t *p)
 static inline __m256i loadu256(const uint8_t *p)
 {
 	return _mm256_loadu_si256((const __m256i *)p);
+}
+
+static inline __m512i loadu512(const uint8_t *p)
+{
+	return _mm512_loadu_si512(p);
 }
 
 /* The horizontal sum of every zmm output (fixed order). */
@@ -125,6 +146,27 @@ static inline LXK_ALWAYS void transpose16x4(const uint8_t *const rp[TQ_ROWS],
 	t[1] = _mm512_unpackhi_epi64(a, c);
 	t[2] = _mm512_unpacklo_epi64(b, d);
 	t[3] = _mm512_unpackhi_epi64(b, d);
+}
+
+/*
+ * Prefetches the next 16-row tile's weights, a slice per block of this
+ * one. A tile reads its rows as sixteen short interleaved streams, which
+ * the hardware prefetcher does not pick up (generation from DRAM ran at
+ * half the speed of the same tile in cache); but rows are stored one after
+ * another, so the next tile's bytes are one range right after these rows.
+ * Past the last tile this touches addresses after the matrix: prefetches
+ * never fault.
+ */
+static inline LXK_ALWAYS void tq_prefetch_next(const uint8_t *const rp[TQ_ROWS],
+					       size_t i, const size_t bs)
+{
+	uintptr_t next = (uintptr_t)rp[TQ_ROWS - 1] +
+			 ((uintptr_t)rp[1] - (uintptr_t)rp[0]) + i * TQ_ROWS * bs;
+	size_t o;
+
+#pragma GCC unroll 64
+	for (o = 0; o < TQ_ROWS * bs; o += 64)
+		__builtin_prefetch((const void *)(next + o));
 }
 
 /*
@@ -385,6 +427,9 @@ static inline LXK_ALWAYS void q4_0_t16_prep(const uint8_t *const rp[TQ_ROWS],
 	}
 	*corr = _mm512_slli_epi32(_mm512_madd_epi16(_mm512_maddubs_epi16(
 		_mm512_set1_epi8(1), s), _mm512_set1_epi16(1)), 7);
+#ifdef LXK_VNNI
+	*corr = _mm512_sub_epi32(_mm512_setzero_si512(), *corr);
+#endif
 	*dw = f16x16_rows(rp, off);
 }
 
@@ -411,6 +456,20 @@ static inline __m512 q4_0_t16_tok(const struct tq_block *b, const uint8_t *xu,
 				  __m512i corr, __m512 dw, float dx,
 				  __m512 acc)
 {
+#ifdef LXK_VNNI
+	__m512i s = corr;
+	int g;
+
+#pragma GCC unroll 16
+	for (g = 0; g < 8; g++) {
+		s = _mm512_dpbusd_epi32(s,
+			_mm512_set1_epi32((int)lxk_u32(xu + 4 * g)),
+			_mm512_loadu_si512(b->q[g]));
+		LXK_CHAIN(s);
+	}
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+		_mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
+#else
 	__m512i a16 = _mm512_setzero_si512();
 	int g;
 
@@ -424,6 +483,7 @@ static inline __m512 q4_0_t16_tok(const struct tq_block *b, const uint8_t *xu,
 	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
 			_mm512_madd_epi16(a16, _mm512_set1_epi16(1)), corr)),
 		_mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
+#endif
 }
 
 static inline LXK_ALWAYS void q4_0_t16_block(const int T, size_t i,
@@ -461,8 +521,10 @@ static inline LXK_ALWAYS void q4_0_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
+		tq_prefetch_next(rp, i, Q4_0_SIZE);
 		q4_0_t16_block(T, i, rp, x, xs, c);
+	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		tq_store(out + t * os, c[t], m, accumulate);
@@ -621,6 +683,57 @@ static inline __m512 q8_0_t16_tok(const struct tq_block16 *b,
 			       _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
 }
 
+#ifdef LXK_VNNI
+/*
+ * With VNNI, Q8_0 takes Q4_0's per-token step: the weights stay signed
+ * bytes, the activations are flipped to x + 128 (unsigned), and
+ * 128 * sum(w) per row, taken off by starting the sums at its negative,
+ * comes from vpdpbusd with 128 in every byte.
+ */
+static inline LXK_ALWAYS void q8_0_t16_prep_vnni(
+	const uint8_t *const rp[TQ_ROWS], size_t off, struct tq_block *b,
+	__m512i *corr)
+{
+	__m512i tr[4] LXK_NOINIT, c = _mm512_setzero_si512();
+	int h, g;
+
+#pragma GCC unroll 16
+	for (h = 0; h < 2; h++) {
+		transpose16x4(rp, off + 2 + 16 * h, tr);
+#pragma GCC unroll 16
+		for (g = 0; g < 4; g++) {
+			_mm512_storeu_si512(b->q[4 * h + g], tr[g]);
+			c = _mm512_dpbusd_epi32(c, _mm512_set1_epi8((char)0x80),
+						tr[g]);
+		}
+	}
+	*corr = _mm512_sub_epi32(_mm512_setzero_si512(), c);
+}
+
+static inline LXK_ALWAYS void q8_0_t16_block(const int T, size_t i,
+					     const uint8_t *const rp[TQ_ROWS],
+					     const uint8_t *x, size_t xs,
+					     __m512 acc[TQ_TN])
+{
+	struct tq_block b LXK_NOINIT;
+	uint8_t xu[TQ_TN][32] LXK_NOINIT;
+	float dx[TQ_TN] LXK_NOINIT;
+	__m512i corr;
+	__m512 dw;
+	int t;
+
+	q4_0_t16_xprep(T, i, x, xs, xu, dx);
+	q8_0_t16_prep_vnni(rp, i * Q8_0_SIZE, &b, &corr);
+	if (T > 2) {	/* few tokens: registers suffice, skip the stores */
+		LXK_IN_MEMORY(&b);
+		LXK_IN_MEMORY(&xu);
+	}
+	dw = f16x16_rows(rp, i * Q8_0_SIZE);
+#pragma GCC unroll 16
+	for (t = 0; t < T; t++)
+		acc[t] = q4_0_t16_tok(&b, xu[t], corr, dw, dx[t], acc[t]);
+}
+#else
 static inline LXK_ALWAYS void q8_0_t16_block(const int T, size_t i,
 					     const uint8_t *const rp[TQ_ROWS],
 					     const uint8_t *x, size_t xs,
@@ -643,6 +756,7 @@ static inline LXK_ALWAYS void q8_0_t16_block(const int T, size_t i,
 	for (t = 0; t < T; t++)
 		acc[t] = q8_0_t16_tok(&b, xw[t], dw, dx[t], acc[t]);
 }
+#endif
 
 static inline LXK_ALWAYS void q8_0_t16(const int T, size_t nb,
 				       const uint8_t *const rp[TQ_ROWS],
@@ -656,8 +770,10 @@ static inline LXK_ALWAYS void q8_0_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
+		tq_prefetch_next(rp, i, Q8_0_SIZE);
 		q8_0_t16_block(T, i, rp, x, xs, c);
+	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		tq_store(out + t * os, c[t], m, accumulate);
@@ -737,10 +853,6 @@ static float q8_0_vec_dot(size_t n, const void *vw, const void *vx)
  * 512-bit operations.)
  */
 
-static inline __m512i loadu512(const uint8_t *p)
-{
-	return _mm512_loadu_si512(p);
-}
 
 /* 32 bytes in both halves of a zmm (vbroadcasti64x4 from memory). */
 static inline __m512i bcast256(const uint8_t *p)
@@ -862,7 +974,7 @@ static inline LXK_ALWAYS void q4_k_t16_block(const int T, size_t i,
 					     const uint8_t *x, size_t xs,
 					     __m512 acc[TQ_TN])
 {
-	const size_t off = i * 144;
+	const size_t off = i * Q4_K_SIZE;
 	const __m512i m4 = _mm512_set1_epi8(0x0f);
 	struct k4_buf b LXK_NOINIT;
 	const uint8_t *sp[TQ_ROWS] LXK_NOINIT;
@@ -992,8 +1104,10 @@ static inline LXK_ALWAYS void q4_k_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
+		tq_prefetch_next(rp, i, Q4_K_SIZE);
 		q4_k_t16_block(T, i, rp, x, xs, c);
+	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		tq_store(out + t * os, c[t], m, accumulate);
@@ -1013,7 +1127,7 @@ static float q4_k_vec_dot(size_t n, const void *vw, const void *vx)
 	__m256i mn;
 	int ch;
 
-	for (i = 0; i < nb; i++, w += 144, x += Q8_K_SIZE) {
+	for (i = 0; i < nb; i++, w += Q4_K_SIZE, x += Q8_K_SIZE) {
 		sc = kz_row_setup(KQ_Q4_K, w, &rs);
 		isum = _mm512_setzero_si512();
 #pragma GCC unroll 16
@@ -1070,7 +1184,7 @@ static inline LXK_ALWAYS void q6_k_t16_block(const int T, size_t i,
 					     const uint8_t *x, size_t xs,
 					     __m512 acc[TQ_TN])
 {
-	const size_t off = i * 210;
+	const size_t off = i * Q6_K_SIZE;
 	const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(3);
 	struct k6_buf b LXK_NOINIT;
 	__m512i s4[4] LXK_NOINIT, tl[4] LXK_NOINIT, th[8] LXK_NOINIT;
@@ -1183,8 +1297,10 @@ static inline LXK_ALWAYS void q6_k_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
+		tq_prefetch_next(rp, i, Q6_K_SIZE);
 		q6_k_t16_block(T, i, rp, x, xs, c);
+	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		tq_store(out + t * os, c[t], m, accumulate);
@@ -1200,7 +1316,7 @@ static float q6_k_vec_dot(size_t n, const void *vw, const void *vx)
 	__m256i m;
 	int ch;
 
-	for (i = 0; i < nb; i++, w += 210, x += Q8_K_SIZE) {
+	for (i = 0; i < nb; i++, w += Q6_K_SIZE, x += Q8_K_SIZE) {
 		sc = kz_row_setup(KQ_Q6_K, w, &rs);
 		isum = _mm512_setzero_si512();
 #pragma GCC unroll 16
@@ -1234,6 +1350,30 @@ static __attribute__((__noinline__)) void tile##_##T(TQ_ARGS)		\
 	tile(T, nb, rp, x, xs, out, os, m, accumulate);			\
 }
 
+/* The shapes past 8 tokens, and the table of a tile's shapes by width. */
+#if TQ_TN == 16
+#define TQ_WIDTHS(tile)							\
+TQ_SHAPE(tile, 9)							\
+TQ_SHAPE(tile, 10)							\
+TQ_SHAPE(tile, 11)							\
+TQ_SHAPE(tile, 12)							\
+TQ_SHAPE(tile, 13)							\
+TQ_SHAPE(tile, 14)							\
+TQ_SHAPE(tile, 15)							\
+TQ_SHAPE(tile, 16)							\
+static void (*const tile##_width[TQ_TN + 1])(TQ_ARGS) = {		\
+	NULL, tile##_1, tile##_2, tile##_3, tile##_4, tile##_5,		\
+	tile##_6, tile##_7, tile##_8, tile##_9, tile##_10, tile##_11,	\
+	tile##_12, tile##_13, tile##_14, tile##_15, tile##_16		\
+}
+#else
+#define TQ_WIDTHS(tile)							\
+static void (*const tile##_width[TQ_TN + 1])(TQ_ARGS) = {		\
+	NULL, tile##_1, tile##_2, tile##_3, tile##_4, tile##_5,		\
+	tile##_6, tile##_7, tile##_8					\
+}
+#endif
+
 #define TQ_GEMM(name, tile, bs)						\
 TQ_SHAPE(tile, 1)							\
 TQ_SHAPE(tile, 2)							\
@@ -1243,11 +1383,7 @@ TQ_SHAPE(tile, 5)							\
 TQ_SHAPE(tile, 6)							\
 TQ_SHAPE(tile, 7)							\
 TQ_SHAPE(tile, 8)							\
-									\
-static void (*const tile##_width[TQ_TN + 1])(TQ_ARGS) = {		\
-	NULL, tile##_1, tile##_2, tile##_3, tile##_4, tile##_5,		\
-	tile##_6, tile##_7, tile##_8					\
-};									\
+TQ_WIDTHS(tile);							\
 									\
 static void name##_gemm(size_t n, const void *w, size_t ws,		\
 			uint32_t n_rows, const void *x, size_t xs,	\
@@ -1259,7 +1395,7 @@ static void name##_gemm(size_t n, const void *w, size_t ws,		\
 	uint32_t t0, t1, r0, t, nr, k;					\
 	__mmask16 m;							\
 									\
-	_Static_assert(TQ_TN == 8, "tile widths 1..8");			\
+	_Static_assert(TQ_TN == 8 || TQ_TN == 16, "tile widths");	\
 	for (t0 = 0; t0 < n_tok; t0 = t1) {				\
 		t1 = n_tok - t0 < LXK_TOK_CHUNK ? n_tok :		\
 		     t0 + LXK_TOK_CHUNK;				\
@@ -1296,7 +1432,11 @@ TQ_GEMM(q6_k, q6_k_t16, LX_QK_K)
 		table[type].gemm = name##_gemm;				\
 	} while (0)
 
+#ifdef LXK_VNNI
+void lx_kernels_fill_avx512vnni(struct lx_kernels table[LX_TYPE_COUNT])
+#else
 void lx_kernels_fill_avx512(struct lx_kernels table[LX_TYPE_COUNT])
+#endif
 {
 	SET_DOT(LX_TYPE_F32, f32);
 	SET_DOT(LX_TYPE_F16, f16);

@@ -111,21 +111,23 @@ static uint32_t detect_cpu_level(void)
 	    !(b & (1u << 5)))
 		return 0;
 	/* AVX512 F (16), DQ (17), BW (30), VL (31) and opmask/ZMM state */
-	if ((b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) &&
-	    (b & (1u << 31)) && (xcr0 & 0xE0) == 0xE0)
-		return 2;
-	return 1;
+	if (!(b & (1u << 16)) || !(b & (1u << 17)) || !(b & (1u << 30)) ||
+	    !(b & (1u << 31)) || (xcr0 & 0xE0) != 0xE0)
+		return 1;
+	/* AVX512_VNNI (leaf 7, ECX bit 11) */
+	return (c & (1u << 11)) ? 3 : 2;
 }
 
 uint32_t lx_host_cpu_level(void)
 {
-	static const char *const names[] = { "scalar", "avx2", "avx512" };
+	static const char *const names[] = { "scalar", "avx2", "avx512",
+					     "avx512vnni" };
 	const char *env = getenv("LLAMUX_CPU");
 	uint32_t have = detect_cpu_level(), i;
 
 	if (!env || !*env || !strcmp(env, "auto"))
 		return have;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(env, names[i]))
 			continue;
 		if (i > have) {
@@ -135,7 +137,7 @@ uint32_t lx_host_cpu_level(void)
 		}
 		return i;
 	}
-	fprintf(stderr, "llamux: warning: LLAMUX_CPU=%s is not scalar, avx2, avx512 or auto; ignoring it\n",
+	fprintf(stderr, "llamux: warning: LLAMUX_CPU=%s is not scalar, avx2, avx512, avx512vnni or auto; ignoring it\n",
 		env);
 	return have;
 }

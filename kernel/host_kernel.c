@@ -128,6 +128,8 @@ uint32_t lx_host_cpu_level(void)
 	    boot_cpu_has(X86_FEATURE_AVX512DQ) &&
 	    cpu_has_xfeatures(XFEATURE_MASK_AVX512, NULL))
 		have = 2;
+	if (have == 2 && boot_cpu_has(X86_FEATURE_AVX512_VNNI))
+		have = 3;
 	return min_t(uint32_t, have, lxk_cpu_limit());
 }
 

@@ -59,7 +59,7 @@ MODULE_PARM_DESC(mem_limit, "bytes for KV caches and scratch, all sessions toget
 
 char *lxk_param_cpu = "auto";
 module_param_named(cpu, lxk_param_cpu, charp, 0444);
-MODULE_PARM_DESC(cpu, "SIMD level: auto (best the CPU has), avx512, avx2 or scalar");
+MODULE_PARM_DESC(cpu, "SIMD level: auto (best the CPU has), avx512vnni, avx512, avx2 or scalar");
 
 u32 lxk_cpu_limit(void)
 {
@@ -67,7 +67,9 @@ u32 lxk_cpu_limit(void)
 		return 0;
 	if (!strcmp(lxk_param_cpu, "avx2"))
 		return 1;
-	return 2;
+	if (!strcmp(lxk_param_cpu, "avx512"))
+		return 2;
+	return 3;
 }
 
 const char *lxk_simd_name(void)
@@ -270,8 +272,9 @@ static int __init llamux_init(void)
 	int ret;
 
 	if (strcmp(lxk_param_cpu, "auto") && strcmp(lxk_param_cpu, "scalar") &&
-	    strcmp(lxk_param_cpu, "avx2") && strcmp(lxk_param_cpu, "avx512")) {
-		pr_err("llamux: cpu=%s: use auto, avx512, avx2 or scalar\n",
+	    strcmp(lxk_param_cpu, "avx2") && strcmp(lxk_param_cpu, "avx512") &&
+	    strcmp(lxk_param_cpu, "avx512vnni")) {
+		pr_err("llamux: cpu=%s: use auto, avx512vnni, avx512, avx2 or scalar\n",
 		       lxk_param_cpu);
 		return -EINVAL;
 	}

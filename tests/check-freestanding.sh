@@ -27,6 +27,7 @@ for f in core/*.c; do
 	case $f in
 	*_avx2.c) simd="-mavx2 -mfma -mf16c" ;;
 	*_avx512.c) simd="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c" ;;
+	*_avx512vnni.c) simd="-mavx512vnni -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c" ;;
 	*) simd= ;;
 	esac
 	# shellcheck disable=SC2086 # $simd is a list of flags

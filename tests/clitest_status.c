@@ -164,7 +164,10 @@ static void test_nothing(void)
 	      !strstr(out, "\"avx512f\"") == !cpuinfo_has("avx512f") &&
 	      !strstr(out, "\"fma\"") == !cpuinfo_has("fma"), "flags vs /proc/cpuinfo: %s", out);
 	CHECK(strstr(out, "\"simd\":\"scalar\"") || strstr(out, "\"simd\":\"avx2\"") ||
-	      strstr(out, "\"simd\":\"avx512\""), "simd: %s", out);
+	      strstr(out, "\"simd\":\"avx512\"") ||
+	      strstr(out, "\"simd\":\"avx512vnni\""), "simd: %s", out);
+	CHECK(!strstr(out, "\"simd\":\"avx512vnni\"") == !cpuinfo_has("avx512_vnni"),
+	      "simd vs avx512_vnni in /proc/cpuinfo: %s", out);
 	if (!cpuinfo_has("avx2"))
 		CHECK(strstr(out, "\"simd\":\"scalar\""), "no avx2 but simd: %s", out);
 	free(out);

@@ -195,7 +195,7 @@ static void test_vec_dot(int level, const struct lx_kernels *k, uint32_t t)
 		}
 	CHECK(fails == 0, "%s %s vec_dot: %d mismatches", level_name(level),
 	      tr(t)->name, fails);
-	printf("  %-6s %-5s vec_dot    max |simd - scalar| / sum|w*x| = %.2e\n",
+	printf("  %-10s %-5s vec_dot    max |simd - scalar| / sum|w*x| = %.2e\n",
 	       level_name(level), tr(t)->name, worst);
 }
 
@@ -258,7 +258,7 @@ static void test_gemm(int level, const struct lx_kernels *k, uint32_t t)
 	int bad = 0;
 
 	if (!k->gemm) {
-		printf("  %-6s %-5s gemm       none (vec_dot per output)\n",
+		printf("  %-10s %-5s gemm       none (vec_dot per output)\n",
 		       level_name(level), tr(t)->name);
 		return;
 	}
@@ -266,6 +266,10 @@ static void test_gemm(int level, const struct lx_kernels *k, uint32_t t)
 		for (tk = 1; tk <= 9; tk++, shapes++)
 			bad += gemm_case(k, t, n, r, tk, (r + tk) & 1, wbuf,
 					 xbuf, out, tmp);
+	/* every tile width up to 16 tokens, beside a full row tile */
+	for (tk = 10; tk <= 16; tk++, shapes++)
+		bad += gemm_case(k, t, n, 17, tk, tk & 1, wbuf, xbuf, out,
+				 tmp);
 	/* past a token chunk, and large enough for full tiles everywhere */
 	bad += gemm_case(k, t, n, 37, 70, false, wbuf, xbuf, out, tmp);
 	bad += gemm_case(k, t, n, 40, 80, true, wbuf, xbuf, out, tmp);
@@ -274,10 +278,13 @@ static void test_gemm(int level, const struct lx_kernels *k, uint32_t t)
 	/* many blocks: a full 16-row tile, its neighbour, a partial one */
 	bad += gemm_case(k, t, bsz == 1 ? 1000 : 16 * bsz, 17, 9, true, wbuf,
 			 xbuf, out, tmp);
-	shapes += 4;
+	/* a generation tile's groups of four blocks and a tail of two */
+	bad += gemm_case(k, t, bsz == 1 ? 200 : 6 * bsz, 20, 1, false, wbuf,
+			 xbuf, out, tmp);
+	shapes += 5;
 	CHECK(bad == 0, "%s %s gemm: %d outputs differ from vec_dot",
 	      level_name(level), tr(t)->name, bad);
-	printf("  %-6s %-5s gemm       %u tile shapes, every output == vec_dot bit for bit%s\n",
+	printf("  %-10s %-5s gemm       %u tile shapes, every output == vec_dot bit for bit%s\n",
 	       level_name(level), tr(t)->name, shapes, bad ? " (FAILED)" : "");
 }
 
@@ -352,7 +359,7 @@ static void test_from_float(int level, const struct lx_kernels *k,
 		}
 	CHECK(bad == 0, "%s %s from_float: %d cases differ", level_name(level),
 	      tr(t)->name, bad);
-	printf("  %-6s %-5s from_float %d cases (NaN, inf, ties, zeros), bytes == scalar\n",
+	printf("  %-10s %-5s from_float %d cases (NaN, inf, ties, zeros), bytes == scalar\n",
 	       level_name(level), tr(t)->name, cases);
 }
 
@@ -399,7 +406,7 @@ static void test_to_float(int level, const struct lx_kernels *k, uint32_t t)
 	}
 	CHECK(bad == 0, "%s %s to_float: %d mismatches", level_name(level),
 	      tr(t)->name, bad);
-	printf("  %-6s %-5s to_float   exact%s\n", level_name(level),
+	printf("  %-10s %-5s to_float   exact%s\n", level_name(level),
 	       tr(t)->name, t == LX_TYPE_F16 ? " (all 65536 halves)" : "");
 }
 

@@ -28,7 +28,7 @@ endforeach()
 # The reference and forward tests again on each lower dispatch level (the
 # plain names above use the best level of this CPU; a level the CPU lacks
 # falls back to the best one it has, with a warning).
-foreach(level scalar avx2)
+foreach(level scalar avx2 avx512)
   add_test(NAME clitest_reference_${level}
            COMMAND clitest_reference $<TARGET_FILE:llamux_cli>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
