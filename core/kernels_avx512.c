@@ -433,6 +433,29 @@ static inline LXK_ALWAYS void q4_0_t16_prep(const uint8_t *const rp[TQ_ROWS],
 	*dw = f16x16_rows(rp, off);
 }
 
+/* The fp16 at x + t * xs of tokens t < T, as floats (dx[T..] undefined). */
+static inline LXK_ALWAYS void f16_tokens(const int T, const uint8_t *x,
+					 size_t xs, float dx[TQ_TN])
+{
+	uint64_t h[TQ_TN / 4] LXK_NOINIT;
+	int t;
+
+#pragma GCC unroll 16
+	for (t = 0; t < TQ_TN; t++) {
+		uint64_t v = t < T ? lxk_u16(x + t * xs) : 0;
+
+		h[t / 4] = t % 4 ? h[t / 4] | v << (16 * (t % 4)) : v;
+	}
+#if TQ_TN == 16
+	_mm512_storeu_ps(dx, _mm512_cvtph_ps(_mm256_set_epi64x(
+		(long long)h[3], (long long)h[2], (long long)h[1],
+		(long long)h[0])));
+#else
+	_mm256_storeu_ps(dx, _mm256_cvtph_ps(_mm_set_epi64x(
+		(long long)h[1], (long long)h[0])));
+#endif
+}
+
 /* The activations of block i of T tokens: x + 128 and the scale. */
 static inline LXK_ALWAYS void q4_0_t16_xprep(const int T, size_t i,
 					     const uint8_t *x, size_t xs,
@@ -447,8 +470,11 @@ static inline LXK_ALWAYS void q4_0_t16_xprep(const int T, size_t i,
 
 		_mm256_storeu_si256((__m256i *)xu[t], _mm256_xor_si256(
 			loadu256(xb + 2), _mm256_set1_epi8((char)0x80)));
-		dx[t] = lxk_f16(xb);
+		if (T < 4)
+			dx[t] = lxk_f16(xb);
 	}
+	if (T >= 4)	/* one conversion; the gather is scalar work */
+		f16_tokens(T, x + i * Q8_0_SIZE, xs, dx);
 }
 
 /* One token's update: acc = fma(S, D, acc) for the 16 rows. */
@@ -660,8 +686,11 @@ static inline LXK_ALWAYS void q8_0_t16_xprep(const int T, size_t i,
 
 		_mm512_storeu_si512(xw[t], _mm512_permutexvar_epi16(order,
 			_mm512_cvtepi8_epi16(loadu256(xb + 2))));
-		dx[t] = lxk_f16(xb);
+		if (T < 4)
+			dx[t] = lxk_f16(xb);
 	}
+	if (T >= 4)
+		f16_tokens(T, x + i * Q8_0_SIZE, xs, dx);
 }
 
 /* One token's update: acc = fma(S, D, acc) for the 16 rows. */
