@@ -151,6 +151,16 @@ for t in $types; do
 	"$llamux" bench -m "$m" -p "$n_prompt" -n "$n_gen" -t "$threads" \
 		-r "$reps" -o csv --progress 2>&1 >"bench/out/$t.csv" |
 		tee "bench/out/$t.err" >&2
+	# llama.cpp's machine has no AVX-512 VNNI: when this one has, the
+	# 2-thread runs again without it, for a like-for-like comparison.
+	if grep -q "avx512vnni" "bench/out/$t.csv"; then
+		step "llamux bench on $m with LLAMUX_CPU=avx512 (no VNNI)"
+		LLAMUX_CPU=avx512 "$llamux" bench -m "$m" -p "$n_prompt" \
+			-n "$n_gen" -t 2 -r "$reps" -o csv --progress 2>&1 \
+			>"bench/out/$t-novnni.csv" | tee "bench/out/$t-novnni.err" >&2
+	else
+		rm -f "bench/out/$t-novnni.csv" "bench/out/$t-novnni.err"
+	fi
 done
 step "read bandwidth ($bw_mib MiB)"
 "$bw" -s "$bw_mib" -t 1,2 | tee bench/out/bandwidth.txt >&2
@@ -268,6 +278,32 @@ tg=tg$n_gen
 				ft, rss
 		}'
 	done
+	if [ -f "bench/out/$first_type-novnni.csv" ]; then
+		echo
+		echo "Without AVX-512 VNNI (\`LLAMUX_CPU=avx512\`; llama.cpp's machine has none), 2 threads:"
+		echo
+		echo "| type | $pp t=2 | $tg t=2 | $pp ours/llama.cpp | $tg ours/llama.cpp | $tg % of bound | first token |"
+		echo "|---|---:|---:|---:|---:|---:|---:|"
+		for t in $types; do
+			csv=bench/out/$t-novnni.csv
+			[ -f "$csv" ] || continue
+			read -r pp2 pp2sd <<<"$(csv_get "$csv" "$n_prompt" 0 2 "avg_ts stddev_ts")"
+			read -r tg2 tg2sd <<<"$(csv_get "$csv" 0 "$n_gen" 2 "avg_ts stddev_ts")"
+			bpt=$(csv_get "$csv" "" "" "" model_bytes_per_token)
+			read -r _ _ lpp2 _ _ _ ltg2 _ <<<"$(llamacpp "$t")"
+			ft=$(first_token "bench/out/$t-novnni.err" 2)
+			awk -v t="$t" -v pp="$(pm "$pp2" "$pp2sd")" -v tg="$(pm "$tg2" "$tg2sd")" \
+				-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
+				-v bpt="$bpt" -v bw2="$bw2" -v ft="${ft:-n/a}" '
+			function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
+			BEGIN {
+				bound = bpt == "" ? "" : bw2 * 1e9 / bpt
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", t, pp, tg,
+					ratio(pp2, lpp2), ratio(tg2, ltg2),
+					bound == "" || tg2 == "" ? "n/a" : sprintf("%.0f%%", 100 * tg2 / bound), ft
+			}'
+		done
+	fi
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- llamux: git commit $commit, CPU level ${level:-unknown}"
