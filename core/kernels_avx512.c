@@ -593,6 +593,24 @@ static inline __m512i sum4_rows(__m512i a, __m512i b, __m512i c, __m512i d)
 				_mm512_unpackhi_epi64(ab, cd));
 }
 
+/*
+ * From q[k] (lane b: block b's sums of rows k, k + 4, k + 8, k + 12) to
+ * s[b] (block b's sums of the sixteen rows in the transposed tile's order).
+ */
+static inline LXK_ALWAYS void lanes_to_blocks(const __m512i q[4], __m512i s[4])
+{
+	__m512i lo, hi;
+
+	lo = _mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0));
+	hi = _mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0));
+	s[0] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+	s[1] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+	lo = _mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2));
+	hi = _mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2));
+	s[2] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+	s[3] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
 static inline LXK_ALWAYS void q4_0_t16_gen(size_t nb,
 					   const uint8_t *const rp[TQ_ROWS],
 					   const uint8_t *x, __m512 *acc)
@@ -643,14 +661,7 @@ static inline LXK_ALWAYS void q4_0_t16_gen(size_t nb,
 			0, 4, 8, 12, 1, 5, 9, 13), hi);
 		dw[1] = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(
 			2, 6, 10, 14, 3, 7, 11, 15), hi);
-		lo = _mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0));
-		hi = _mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0));
-		s[0] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-		s[1] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-		lo = _mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2));
-		hi = _mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2));
-		s[2] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-		s[3] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+		lanes_to_blocks(q, s);
 #pragma GCC unroll 4
 		for (b = 0; b < 4; b++) {
 			d = _mm512_mul_ps(_mm512_cvtph_ps(b % 2 ?
