@@ -154,11 +154,14 @@ static inline LXK_ALWAYS void transpose16x4(const uint8_t *const rp[TQ_ROWS],
  * which the hardware prefetcher does not pick up (generation from DRAM ran
  * at half the speed of the same tile in cache); but rows are stored one
  * after another, so the next tile's bytes are one range right after these
- * rows. L2, not L1 (prefetcht1): generation was 10% faster, the L1 miss
- * buffers staying free for the tile's own loads. Past the last tile this
- * touches addresses after the matrix: prefetches never fault.
+ * rows. For generation (T = 1) into L2 (prefetcht1), which was 10% faster
+ * than into L1, the L1 miss buffers staying free for the tile's own loads;
+ * prompt tiles, with T times the work per byte, prefetch into L1. Past the
+ * last tile this touches addresses after the matrix: prefetches never
+ * fault.
  */
-static inline LXK_ALWAYS void tq_prefetch_next(const uint8_t *const rp[TQ_ROWS],
+static inline LXK_ALWAYS void tq_prefetch_next(const int T,
+					       const uint8_t *const rp[TQ_ROWS],
 					       size_t i, const size_t bs)
 {
 	uintptr_t next = (uintptr_t)rp[TQ_ROWS - 1] +
@@ -166,8 +169,12 @@ static inline LXK_ALWAYS void tq_prefetch_next(const uint8_t *const rp[TQ_ROWS],
 	size_t o;
 
 #pragma GCC unroll 64
-	for (o = 0; o < TQ_ROWS * bs; o += 64)
-		__builtin_prefetch((const void *)(next + o), 0, 2);
+	for (o = 0; o < TQ_ROWS * bs; o += 64) {
+		if (T == 1)
+			__builtin_prefetch((const void *)(next + o), 0, 2);
+		else
+			__builtin_prefetch((const void *)(next + o), 0, 3);
+	}
 }
 
 /*
@@ -632,7 +639,7 @@ static inline LXK_ALWAYS void q4_0_t16_gen(size_t nb,
 		const uint8_t *xb = x + j * Q8_0_SIZE;
 
 		for (i = j; i < j + 4; i++)
-			tq_prefetch_next(rp, i, Q4_0_SIZE);
+			tq_prefetch_next(1, rp, i, Q4_0_SIZE);
 		xl = load4x128(xb + 2, Q8_0_SIZE);
 		xh = load4x128(xb + 18, Q8_0_SIZE);
 		c0 = _mm512_sub_epi32(_mm512_setzero_si512(),
@@ -692,7 +699,7 @@ static inline LXK_ALWAYS void q4_0_t16(const int T, size_t nb,
 		q4_0_t16_gen(nb, rp, x, &c[0]);
 	} else {
 		for (i = 0; i < nb; i++) {
-			tq_prefetch_next(rp, i, Q4_0_SIZE);
+			tq_prefetch_next(T, rp, i, Q4_0_SIZE);
 			q4_0_t16_block(T, i, rp, x, xs, c);
 		}
 	}
@@ -945,7 +952,7 @@ static inline LXK_ALWAYS void q8_0_t16(const int T, size_t nb,
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
 	for (i = 0; i < nb; i++) {
-		tq_prefetch_next(rp, i, Q8_0_SIZE);
+		tq_prefetch_next(T, rp, i, Q8_0_SIZE);
 		q8_0_t16_block(T, i, rp, x, xs, c);
 	}
 #pragma GCC unroll 16
@@ -1279,7 +1286,7 @@ static inline LXK_ALWAYS void q4_k_t16(const int T, size_t nb,
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
 	for (i = 0; i < nb; i++) {
-		tq_prefetch_next(rp, i, Q4_K_SIZE);
+		tq_prefetch_next(T, rp, i, Q4_K_SIZE);
 		q4_k_t16_block(T, i, rp, x, xs, c);
 	}
 #pragma GCC unroll 16
@@ -1472,7 +1479,7 @@ static inline LXK_ALWAYS void q6_k_t16(const int T, size_t nb,
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
 	for (i = 0; i < nb; i++) {
-		tq_prefetch_next(rp, i, Q6_K_SIZE);
+		tq_prefetch_next(T, rp, i, Q6_K_SIZE);
 		q6_k_t16_block(T, i, rp, x, xs, c);
 	}
 #pragma GCC unroll 16
