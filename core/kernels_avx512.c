@@ -26,6 +26,13 @@
  * accumulator per token, and vec_dot's other work per block takes about
  * as long as an FMA's latency anyway.
  *
+ * Generation on Q4_0 (one token) skips the transpose and reads rows in
+ * place, then transposes the sums instead (see q4_0_t16_gen); tiles
+ * prefetch the next sixteen rows (see tq_prefetch_next).
+ *
+ * kernels_avx512vnni.c compiles this file again with LXK_VNNI: there the
+ * Q4_0 and Q8_0 products use vpdpbusd, with the same integer sums.
+ *
  * F32 uses 512-bit FMAs; F16 and BF16 use 256-bit vectors with four
  * chains (see fy_tile); Q2_K, Q3_K, Q5_K use the AVX2 scheme in 512 bits.
  */
