@@ -527,10 +527,43 @@ static inline __m512 q4_0_t16_tok(const struct tq_block *b, const uint8_t *xu,
 #endif
 }
 
-static inline LXK_ALWAYS void q4_0_t16_block(const int T, size_t i,
-					     const uint8_t *const rp[TQ_ROWS],
-					     const uint8_t *x, size_t xs,
-					     __m512 acc[TQ_TN])
+#ifdef LXK_VNNI
+/*
+ * With VNNI, Q8_0 takes Q4_0's per-token step: the weights stay signed
+ * bytes, the activations are flipped to x + 128 (unsigned), and
+ * 128 * sum(w) per row, taken off by starting the sums at its negative,
+ * comes from vpdpbusd with 128 in every byte.
+ */
+static inline LXK_ALWAYS void q8_0_t16_prep_vnni(
+	const uint8_t *const rp[TQ_ROWS], size_t off, struct tq_block *b,
+	__m512i *corr)
+{
+	__m512i tr[4] LXK_NOINIT, c = _mm512_setzero_si512();
+	int h, g;
+
+#pragma GCC unroll 16
+	for (h = 0; h < 2; h++) {
+		transpose16x4(rp, off + 2 + 16 * h, tr);
+#pragma GCC unroll 16
+		for (g = 0; g < 4; g++) {
+			_mm512_storeu_si512(b->q[4 * h + g], tr[g]);
+			c = _mm512_dpbusd_epi32(c, _mm512_set1_epi8((char)0x80),
+						tr[g]);
+		}
+	}
+	*corr = _mm512_sub_epi32(_mm512_setzero_si512(), c);
+}
+#endif
+
+/*
+ * One block of the tiles with unsigned activations: Q4_0, and Q8_0 with
+ * VNNI (type says which); only the weights' preparation differs.
+ */
+static inline LXK_ALWAYS void u8_t16_block(const int type, const int T,
+					   size_t i,
+					   const uint8_t *const rp[TQ_ROWS],
+					   const uint8_t *x, size_t xs,
+					   __m512 acc[TQ_TN])
 {
 	struct tq_block b LXK_NOINIT;
 	uint8_t xu[TQ_TN][32] LXK_NOINIT;
@@ -539,8 +572,15 @@ static inline LXK_ALWAYS void q4_0_t16_block(const int T, size_t i,
 	__m512 dw;
 	int t;
 
+	(void)type;
 	q4_0_t16_xprep(T, i, x, xs, xu, dx);
-	q4_0_t16_prep(rp, i * Q4_0_SIZE, &b, &corr, &dw);
+#ifdef LXK_VNNI
+	if (type == LX_TYPE_Q8_0) {
+		q8_0_t16_prep_vnni(rp, i * Q8_0_SIZE, &b, &corr);
+		dw = f16x16_rows(rp, i * Q8_0_SIZE);
+	} else
+#endif
+		q4_0_t16_prep(rp, i * Q4_0_SIZE, &b, &corr, &dw);
 	if (T > 2) {	/* few tokens: registers suffice, skip the stores */
 		LXK_IN_MEMORY(&b);
 		LXK_IN_MEMORY(&xu);
@@ -548,6 +588,14 @@ static inline LXK_ALWAYS void q4_0_t16_block(const int T, size_t i,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		acc[t] = q4_0_t16_tok(&b, xu[t], corr, dw, dx[t], acc[t]);
+}
+
+static inline LXK_ALWAYS void q4_0_t16_block(const int T, size_t i,
+					     const uint8_t *const rp[TQ_ROWS],
+					     const uint8_t *x, size_t xs,
+					     __m512 acc[TQ_TN])
+{
+	u8_t16_block(LX_TYPE_Q4_0, T, i, rp, x, xs, acc);
 }
 
 /*
@@ -872,54 +920,12 @@ static inline __m512 q8_0_t16_tok(const struct tq_block16 *b,
 }
 
 #ifdef LXK_VNNI
-/*
- * With VNNI, Q8_0 takes Q4_0's per-token step: the weights stay signed
- * bytes, the activations are flipped to x + 128 (unsigned), and
- * 128 * sum(w) per row, taken off by starting the sums at its negative,
- * comes from vpdpbusd with 128 in every byte.
- */
-static inline LXK_ALWAYS void q8_0_t16_prep_vnni(
-	const uint8_t *const rp[TQ_ROWS], size_t off, struct tq_block *b,
-	__m512i *corr)
-{
-	__m512i tr[4] LXK_NOINIT, c = _mm512_setzero_si512();
-	int h, g;
-
-#pragma GCC unroll 16
-	for (h = 0; h < 2; h++) {
-		transpose16x4(rp, off + 2 + 16 * h, tr);
-#pragma GCC unroll 16
-		for (g = 0; g < 4; g++) {
-			_mm512_storeu_si512(b->q[4 * h + g], tr[g]);
-			c = _mm512_dpbusd_epi32(c, _mm512_set1_epi8((char)0x80),
-						tr[g]);
-		}
-	}
-	*corr = _mm512_sub_epi32(_mm512_setzero_si512(), c);
-}
-
 static inline LXK_ALWAYS void q8_0_t16_block(const int T, size_t i,
 					     const uint8_t *const rp[TQ_ROWS],
 					     const uint8_t *x, size_t xs,
 					     __m512 acc[TQ_TN])
 {
-	struct tq_block b LXK_NOINIT;
-	uint8_t xu[TQ_TN][32] LXK_NOINIT;
-	float dx[TQ_TN] LXK_NOINIT;
-	__m512i corr;
-	__m512 dw;
-	int t;
-
-	q4_0_t16_xprep(T, i, x, xs, xu, dx);
-	q8_0_t16_prep_vnni(rp, i * Q8_0_SIZE, &b, &corr);
-	if (T > 2) {	/* few tokens: registers suffice, skip the stores */
-		LXK_IN_MEMORY(&b);
-		LXK_IN_MEMORY(&xu);
-	}
-	dw = f16x16_rows(rp, i * Q8_0_SIZE);
-#pragma GCC unroll 16
-	for (t = 0; t < T; t++)
-		acc[t] = q4_0_t16_tok(&b, xu[t], corr, dw, dx[t], acc[t]);
+	u8_t16_block(LX_TYPE_Q8_0, T, i, rp, x, xs, acc);
 }
 #else
 static inline LXK_ALWAYS void q8_0_t16_block(const int T, size_t i,
