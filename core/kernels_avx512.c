@@ -26,8 +26,9 @@
  * accumulator per token, and vec_dot's other work per block takes about
  * as long as an FMA's latency anyway.
  *
- * Generation on Q4_0 (one token) skips the transpose and reads rows in
- * place, then transposes the sums instead (see q4_0_t16_gen); tiles
+ * Generation on Q4_0 and Q6_K (one token) skips the transpose and reads
+ * rows in place, then transposes the sums instead (see q4_0_t16_gen,
+ * q6_k_t16_gen); tiles
  * prefetch the next sixteen rows (see tq_prefetch_next).
  *
  * kernels_avx512vnni.c compiles this file again with LXK_VNNI: there the
@@ -1479,6 +1480,95 @@ static inline LXK_ALWAYS void q6_k_t16_block(const int T, size_t i,
 	}
 }
 
+/*
+ * Generation on Q6_K, as on Q4_0 (see q4_0_t16_gen): each row's
+ * super-block is read in place, in vec_dot's order (a chunk's 64 unsigned
+ * quants by the activations, then by their sub-block scales), starting at
+ * -32 * sum(sc * bsum); the sixteen rows' dword partial sums are then
+ * summed into the tile's lane order, which leaves each row's exact isum,
+ * and the float step is the tile's.
+ */
+static inline LXK_ALWAYS __m512i q6_k_row(const uint8_t *w,
+					  const __m512i xq[4], __m256i nbs)
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(0x30);
+	/* where a chunk's high bits are, per half: moved to bits 4-5 */
+	const __m512i up = _mm512_setr_epi64(
+		0x0004000400040004ll, 0x0004000400040004ll,
+		0x0004000400040004ll, 0x0004000400040004ll,
+		0x0002000200020002ll, 0x0002000200020002ll,
+		0x0002000200020002ll, 0x0002000200020002ll);
+	const __m512i down = _mm512_setr_epi64(0, 0, 0, 0,
+		0x0002000200020002ll, 0x0002000200020002ll,
+		0x0002000200020002ll, 0x0002000200020002ll);
+	const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(w + 192));
+	const __m512i sc = _mm512_castsi256_si512(sc16);
+	__m512i s, ql, qh, lo, hi, q, a;
+	int c;
+
+	s = _mm512_zextsi256_si512(_mm256_slli_epi32(
+		_mm256_madd_epi16(sc16, nbs), 5));
+#pragma GCC unroll 4
+	for (c = 0; c < 4; c++) {
+		/* chunk c: nibble c % 2 of ql and bit pairs of qh, half c / 2 */
+		ql = loadu512(w + 64 * (c / 2));
+		qh = bcast256(w + 128 + 32 * (c / 2));
+		lo = _mm512_and_si512(c % 2 ? _mm512_srli_epi16(ql, 4) : ql, m4);
+		hi = c % 2 ? _mm512_srlv_epi16(qh, down) :
+			     _mm512_sllv_epi16(qh, up);
+		q = _mm512_ternarylogic_epi32(lo, hi, m2, 0xf8); /* a | b & c */
+		a = _mm512_maddubs_epi16(q, xq[c]);
+#ifdef LXK_VNNI
+		s = _mm512_dpwssd_epi32(s, a, kz_scales(KQ_Q6_K, sc, c));
+#else
+		s = _mm512_add_epi32(s, _mm512_madd_epi16(a,
+			kz_scales(KQ_Q6_K, sc, c)));
+#endif
+	}
+	return s;
+}
+
+static inline LXK_ALWAYS void q6_k_t16_gen(size_t nb,
+					   const uint8_t *const rp[TQ_ROWS],
+					   const uint8_t *x, __m512 *acc)
+{
+	__m512i xq[4] LXK_NOINIT, q[4] LXK_NOINIT, lo, hi;
+	__m256i nbs;
+	size_t i;
+	int c, k;
+
+	for (i = 0; i < nb; i++) {
+		const uint8_t *xb = x + i * Q8_K_SIZE;
+		const size_t off = i * Q6_K_SIZE;
+
+		tq_prefetch_next(1, rp, i, Q6_K_SIZE);
+#pragma GCC unroll 4
+		for (c = 0; c < 4; c++)
+			xq[c] = loadu512(xb + Q8_K_QS + 64 * c);
+		nbs = _mm256_sub_epi16(_mm256_setzero_si256(),
+				       loadu256(xb + Q8_K_BSUMS));
+#pragma GCC unroll 4
+		for (k = 0; k < 4; k++)
+			q[k] = sum4_rows(q6_k_row(rp[k] + off, xq, nbs),
+					 q6_k_row(rp[k + 4] + off, xq, nbs),
+					 q6_k_row(rp[k + 8] + off, xq, nbs),
+					 q6_k_row(rp[k + 12] + off, xq, nbs));
+		/* lane 4k + j: the sum of q[k]'s 128-bit lanes, dword j */
+		lo = _mm512_add_epi32(
+			_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0)),
+			_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2)));
+		hi = _mm512_add_epi32(
+			_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0)),
+			_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2)));
+		lo = _mm512_add_epi32(
+			_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)),
+			_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+		*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), _mm512_mul_ps(
+			f16x16_rows(rp, off + 208), _mm512_set1_ps(lxk_f32(xb))),
+			*acc);
+	}
+}
+
 static inline LXK_ALWAYS void q6_k_t16(const int T, size_t nb,
 				       const uint8_t *const rp[TQ_ROWS],
 				       const uint8_t *x, size_t xs, float *out,
@@ -1491,9 +1581,13 @@ static inline LXK_ALWAYS void q6_k_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++) {
-		tq_prefetch_next(T, rp, i, Q6_K_SIZE);
-		q6_k_t16_block(T, i, rp, x, xs, c);
+	if (T == 1) {
+		q6_k_t16_gen(nb, rp, x, &c[0]);
+	} else {
+		for (i = 0; i < nb; i++) {
+			tq_prefetch_next(T, rp, i, Q6_K_SIZE);
+			q6_k_t16_block(T, i, rp, x, xs, c);
+		}
 	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
