@@ -28,8 +28,8 @@
  *
  * Generation on Q4_0 and Q6_K (one token) skips the transpose and reads
  * rows in place, then transposes the sums instead (see q4_0_t16_gen,
- * q6_k_t16_gen); tiles
- * prefetch the next sixteen rows (see tq_prefetch_next).
+ * q6_k_t16_gen); tiles prefetch the next sixteen rows (see
+ * tq_prefetch_next).
  *
  * kernels_avx512vnni.c compiles this file again with LXK_VNNI: there the
  * Q4_0 and Q8_0 products use vpdpbusd, with the same integer sums.
