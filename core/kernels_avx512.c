@@ -26,9 +26,9 @@
  * accumulator per token, and vec_dot's other work per block takes about
  * as long as an FMA's latency anyway.
  *
- * Generation on Q4_0 and Q6_K (one token) skips the transpose and reads
- * rows in place, then transposes the sums instead (see q4_0_t16_gen,
- * q6_k_t16_gen); tiles prefetch the next sixteen rows (see
+ * Generation on Q4_0, Q4_K and Q6_K (one token) skips the transpose and
+ * reads rows in place, then transposes the sums instead (see
+ * q4_0_t16_gen, q6_k_t16_gen); tiles prefetch the next sixteen rows (see
  * tq_prefetch_next).
  *
  * kernels_avx512vnni.c compiles this file again with LXK_VNNI: there the
@@ -674,6 +674,26 @@ static inline LXK_ALWAYS void lanes_to_blocks(const __m512i q[4], __m512i s[4])
 	s[3] = _mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
+/*
+ * From q[k] (the sums of rows k, k + 4, k + 8, k + 12 in its 128-bit
+ * lanes' dwords 0-3, each spread over the four lanes) to the sixteen rows'
+ * totals in the transposed tile's order: lane 4k + j, row k + 4j.
+ */
+static inline __m512i rows_total(const __m512i q[4])
+{
+	__m512i lo, hi;
+
+	lo = _mm512_add_epi32(
+		_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0)),
+		_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2)));
+	hi = _mm512_add_epi32(
+		_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0)),
+		_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2)));
+	return _mm512_add_epi32(
+		_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)),
+		_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 static inline LXK_ALWAYS void q4_0_t16_gen(size_t nb,
 					   const uint8_t *const rp[TQ_ROWS],
 					   const uint8_t *x, __m512 *acc)
@@ -1287,6 +1307,72 @@ static inline LXK_ALWAYS void q4_k_t16_block(const int T, size_t i,
 	}
 }
 
+/*
+ * Generation on Q4_K, as on Q6_K (see q6_k_t16_gen): a row's isum from
+ * its chunks in place, and its summ (mins by pairs of bsums), each summed
+ * into the tile's lane order; the float steps are the tile's.
+ */
+static inline LXK_ALWAYS __m512i q4_k_row(const uint8_t *w,
+					  const __m512i xq[4], __m256i bs,
+					  __m512i *summ)
+{
+	struct kq_row rs;
+	const __m512i sc = kz_row_setup(KQ_Q4_K, w, &rs);
+	__m512i s = _mm512_setzero_si512(), a;
+	int c;
+
+	*summ = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_cvtepu8_epi16(
+		_mm_unpacklo_epi8(kq_bytes(&rs), kq_bytes(&rs))), bs));
+#pragma GCC unroll 4
+	for (c = 0; c < 4; c++) {
+		a = _mm512_maddubs_epi16(kz_quants(KQ_Q4_K, w, c), xq[c]);
+#ifdef LXK_VNNI
+		s = _mm512_dpwssd_epi32(s, a, kz_scales(KQ_Q4_K, sc, c));
+#else
+		s = _mm512_add_epi32(s, _mm512_madd_epi16(a,
+			kz_scales(KQ_Q4_K, sc, c)));
+#endif
+	}
+	return s;
+}
+
+static inline LXK_ALWAYS void q4_k_t16_gen(size_t nb,
+					   const uint8_t *const rp[TQ_ROWS],
+					   const uint8_t *x, __m512 *acc)
+{
+	__m512i xq[4] LXK_NOINIT, q[4] LXK_NOINIT, m[4] LXK_NOINIT;
+	__m512i m0, m1, m2, m3;
+	__m512 dx;
+	__m256i bs;
+	size_t i;
+	int c, k;
+
+	for (i = 0; i < nb; i++) {
+		const uint8_t *xb = x + i * Q8_K_SIZE;
+		const size_t off = i * Q4_K_SIZE;
+
+		tq_prefetch_next(1, rp, i, Q4_K_SIZE);
+#pragma GCC unroll 4
+		for (c = 0; c < 4; c++)
+			xq[c] = loadu512(xb + Q8_K_QS + 64 * c);
+		bs = loadu256(xb + Q8_K_BSUMS);
+#pragma GCC unroll 4
+		for (k = 0; k < 4; k++) {
+			q[k] = sum4_rows(q4_k_row(rp[k] + off, xq, bs, &m0),
+					 q4_k_row(rp[k + 4] + off, xq, bs, &m1),
+					 q4_k_row(rp[k + 8] + off, xq, bs, &m2),
+					 q4_k_row(rp[k + 12] + off, xq, bs,
+						  &m3));
+			m[k] = sum4_rows(m0, m1, m2, m3);
+		}
+		dx = _mm512_set1_ps(lxk_f32(xb));
+		*acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(rows_total(m)),
+			_mm512_mul_ps(f16x16_rows(rp, off + 2), dx), *acc);
+		*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(rows_total(q)),
+			_mm512_mul_ps(f16x16_rows(rp, off), dx), *acc);
+	}
+}
+
 static inline LXK_ALWAYS void q4_k_t16(const int T, size_t nb,
 				       const uint8_t *const rp[TQ_ROWS],
 				       const uint8_t *x, size_t xs, float *out,
@@ -1299,9 +1385,13 @@ static inline LXK_ALWAYS void q4_k_t16(const int T, size_t nb,
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
 		c[t] = _mm512_setzero_ps();
-	for (i = 0; i < nb; i++) {
-		tq_prefetch_next(T, rp, i, Q4_K_SIZE);
-		q4_k_t16_block(T, i, rp, x, xs, c);
+	if (T == 1) {
+		q4_k_t16_gen(nb, rp, x, &c[0]);
+	} else {
+		for (i = 0; i < nb; i++) {
+			tq_prefetch_next(T, rp, i, Q4_K_SIZE);
+			q4_k_t16_block(T, i, rp, x, xs, c);
+		}
 	}
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
@@ -1532,7 +1622,7 @@ static inline LXK_ALWAYS void q6_k_t16_gen(size_t nb,
 					   const uint8_t *const rp[TQ_ROWS],
 					   const uint8_t *x, __m512 *acc)
 {
-	__m512i xq[4] LXK_NOINIT, q[4] LXK_NOINIT, lo, hi;
+	__m512i xq[4] LXK_NOINIT, q[4] LXK_NOINIT;
 	__m256i nbs;
 	size_t i;
 	int c, k;
@@ -1553,17 +1643,8 @@ static inline LXK_ALWAYS void q6_k_t16_gen(size_t nb,
 					 q6_k_row(rp[k + 4] + off, xq, nbs),
 					 q6_k_row(rp[k + 8] + off, xq, nbs),
 					 q6_k_row(rp[k + 12] + off, xq, nbs));
-		/* lane 4k + j: the sum of q[k]'s 128-bit lanes, dword j */
-		lo = _mm512_add_epi32(
-			_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0)),
-			_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2)));
-		hi = _mm512_add_epi32(
-			_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0)),
-			_mm512_shuffle_i32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2)));
-		lo = _mm512_add_epi32(
-			_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)),
-			_mm512_shuffle_i32x4(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
-		*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), _mm512_mul_ps(
+		*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(rows_total(q)),
+			_mm512_mul_ps(
 			f16x16_rows(rp, off + 208), _mm512_set1_ps(lxk_f32(xb))),
 			*acc);
 	}
