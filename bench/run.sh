@@ -144,8 +144,16 @@ for t in $types; do
 done
 
 # ---- measurements ----
+# This machine's bandwidth varies from minute to minute (other tenants): a
+# 2-thread reading before each type's runs and one after them all bracket
+# every type, and each type's bound uses the mean of its two brackets.
+bw_reading() {
+	"$bw" -s "$bw_mib" -t "$1" | tee "$2" >&2
+}
 for t in $types; do
 	m=$(model_path "$t")
+	step "read bandwidth before $t ($bw_mib MiB, 2 threads)"
+	bw_reading 2 "bench/out/bw-before-$t.txt"
 	step "llamux bench on $m"
 	# The CSV to a file; stderr (progress, first token, peak RSS) to both.
 	"$llamux" bench -m "$m" -p "$n_prompt" -n "$n_gen" -t "$threads" \
@@ -163,12 +171,29 @@ for t in $types; do
 	fi
 done
 step "read bandwidth ($bw_mib MiB)"
-"$bw" -s "$bw_mib" -t 1,2 | tee bench/out/bandwidth.txt >&2
+bw_reading 1,2 bench/out/bandwidth.txt
 bw1=$(awk '/^1 thread:/ { print $3 }' bench/out/bandwidth.txt)
 bw2=$(awk '/^2 threads:/ { print $3 }' bench/out/bandwidth.txt)
 if [ -z "$bw1" ] || [ -z "$bw2" ]; then
 	die "no bandwidth figures in bench/out/bandwidth.txt"
 fi
+# Each type's 2-thread bandwidth: the mean of the readings before it and
+# after it (before the next type, or the last one); all of them listed.
+bw_list=""
+set -- $types
+for t in $types; do
+	shift
+	before=$(awk '/^2 threads:/ { print $3 }' "bench/out/bw-before-$t.txt")
+	if [ $# -gt 0 ]; then
+		after=$(awk '/^2 threads:/ { print $3 }' "bench/out/bw-before-$1.txt")
+	else
+		after=$bw2
+	fi
+	[ -n "$before" ] && [ -n "$after" ] ||
+		die "no bandwidth figures around the $t runs in bench/out/"
+	eval "bw2_$t=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a + b) / 2 }')"
+	bw_list="$bw_list${bw_list:+, }$t $before → $after"
+done
 
 # ---- results ----
 
@@ -260,11 +285,12 @@ tg=tg$n_gen
 		read -r lpp1 lpp1sd lpp2 lpp2sd ltg1 ltg1sd ltg2 ltg2sd <<<"$(llamacpp "$t")"
 		ft=$(first_token "$err" 2)
 		rss=$(peak_rss "$err")
+		eval "tbw2=\$bw2_$t"
 		awk -v t="$t" -v size="$(size_of "$m")" \
 			-v ours="$(pm "$pp1" "$pp1sd") | $(pm "$pp2" "$pp2sd") | $(pm "$tg1" "$tg1sd") | $(pm "$tg2" "$tg2sd")" \
 			-v theirs="$lpp1 ± $lpp1sd | $lpp2 ± $lpp2sd | $ltg1 ± $ltg1sd | $ltg2 ± $ltg2sd" \
 			-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-			-v bpt="$bpt" -v bw2="$bw2" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
+			-v bpt="$bpt" -v bw2="$tbw2" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
 		function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 		BEGIN {
 			bound = bpt == "" ? "" : bw2 * 1e9 / bpt
@@ -292,9 +318,10 @@ tg=tg$n_gen
 			bpt=$(csv_get "$csv" "" "" "" model_bytes_per_token)
 			read -r _ _ lpp2 _ _ _ ltg2 _ <<<"$(llamacpp "$t")"
 			ft=$(first_token "bench/out/$t-novnni.err" 2)
+			eval "tbw2=\$bw2_$t"
 			awk -v t="$t" -v pp="$(pm "$pp2" "$pp2sd")" -v tg="$(pm "$tg2" "$tg2sd")" \
 				-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-				-v bpt="$bpt" -v bw2="$bw2" -v ft="${ft:-n/a}" '
+				-v bpt="$bpt" -v bw2="$tbw2" -v ft="${ft:-n/a}" '
 			function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 			BEGIN {
 				bound = bpt == "" ? "" : bw2 * 1e9 / bpt
@@ -308,11 +335,11 @@ tg=tg$n_gen
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- llamux: git commit $commit, CPU level ${level:-unknown}"
 	echo "- CPU: ${cpu:-unknown} ($(nproc) CPUs online), load average $load at the start"
-	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5): $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads"
+	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5) at the end: $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads; 2 threads before and after each type's runs (GB/s): $bw_list; each type's bound uses the mean of its two"
 	echo "- command: \`bench/run.sh${args:+ $args}\`, which runs for each type \`$llamux bench -m bench/models/$prefix-TYPE.gguf -p $n_prompt -n $n_gen -t $threads -r $reps -o csv\`"
 	echo "- models: \`llamux mkmodel --shape $shape --type f16 --vocab-from $vocab --seed 1\`, then \`llamux quantize F16-FILE OUT TYPE\`"
 	echo "- llama.cpp: Feb 2025 build, llama-bench, CPU only, on a machine of this type (2 cores, AVX-512 F/BW/VL/DQ, no VNNI; read bandwidth measured there 9.0 GB/s with 1 thread, 18.5 GB/s with 2); its file sizes: F16 2.05 GiB, Q8_0 1.09 GiB, Q4_0 607 MiB, Q4_K_M 636 MiB"
-	echo "- t/s: mean ± standard deviation over the runs after one warmup, model load excluded; bytes read per token: all tensor bytes except the token embedding table (one row of it is read), output matrix included; tg bound: 2-thread read bandwidth / bytes read per token (for llama.cpp: its machine's $llamacpp_bw2 GB/s); first token: a 16-token prompt to the first generated token's logits"
+	echo "- t/s: mean ± standard deviation over the runs after one warmup, model load excluded; bytes read per token: all tensor bytes except the token embedding table (one row of it is read), output matrix included; tg bound: 2-thread read bandwidth around that type's runs / bytes read per token (for llama.cpp: its machine's $llamacpp_bw2 GB/s); first token: a 16-token prompt to the first generated token's logits"
 	if [ "$n_prompt" != 512 ] || [ "$n_gen" != 128 ]; then
 		echo "- note: a short run ($pp, $tg); the ratios still divide by llama.cpp's pp512 and tg128"
 	fi
