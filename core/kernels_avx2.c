@@ -657,26 +657,10 @@ static float amax32(const float *src)
 }
 
 /*
- * round_away_i8 / round_even_i8 of quant.c on 8 lanes: NaN to 0, then the
- * rounding, then saturation to -128..127 (the same as saturating first,
- * since the bounds are integers).
+ * round_even_i8 of quant.c on 8 lanes: NaN to 0, then the rounding, then
+ * saturation to -128..127 (the same as saturating first, since the bounds
+ * are integers).
  */
-static inline __m256i round_away8(__m256 v)
-{
-	const __m256 sign = _mm256_set1_ps(-0.0f);	/* the sign bits */
-	__m256 t, f, one;
-
-	v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
-	t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-	f = _mm256_sub_ps(v, t);	/* exact */
-	one = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
-	t = _mm256_add_ps(t, _mm256_and_ps(one, _mm256_cmp_ps(
-		_mm256_andnot_ps(sign, f), _mm256_set1_ps(0.5f), _CMP_GE_OQ)));
-	t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-128.0f)),
-			  _mm256_set1_ps(127.0f));
-	return _mm256_cvtps_epi32(t);
-}
-
 static inline __m256i round_even8(__m256 v)
 {
 	v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
@@ -706,26 +690,27 @@ static inline int hsum_i32(__m256i v)
 	return _mm_cvtsi128_si32(s);
 }
 
-/* Q8_0 and Q8_1 (with_sum): d = amax / 127, quants src / d rounded away. */
+/* Q8_0 and Q8_1 (with_sum): d = amax / 127, quants src * (127 / amax). */
 static inline LXK_ALWAYS void q8_blocks(const float *src, uint8_t *b, size_t n,
 					const bool with_sum)
 {
 	const size_t bs = with_sum ? Q8_1_SIZE : Q8_0_SIZE;
 	const size_t nb = n / LX_QK;
 	__m256i q[4] LXK_NOINIT, sum;
-	float d, id;
+	float amax, d, id;
 	uint16_t h;
 	size_t i;
 	int j;
 
 	for (i = 0; i < nb; i++, src += LX_QK, b += bs) {
-		d = amax32(src) / 127.0f;
-		id = d != 0.0f ? 1.0f / d : 0.0f;
+		amax = amax32(src);
+		d = amax / 127.0f;
+		id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		h = lx_fp32_to_fp16(d);
 		lxk_put16(b, h);
 #pragma GCC unroll 16
 		for (j = 0; j < 4; j++)
-			q[j] = round_away8(_mm256_mul_ps(
+			q[j] = round_even8(_mm256_mul_ps(
 				_mm256_loadu_ps(src + 8 * j), _mm256_set1_ps(id)));
 		_mm256_storeu_si256((__m256i *)(b + bs - LX_QK),
 				    pack32(q[0], q[1], q[2], q[3]));

@@ -187,34 +187,13 @@ uint16_t lx_fp32_to_bf16(float f)
 /* ---------------------------------------------------------------------- */
 
 /*
- * Both helpers saturate to the int8 range (NaN gives 0) so that no input
- * can make a float-to-int conversion undefined; quantizer inputs are within
- * [-127, 127] up to a few ulps, where they are exact roundings. For
- * |x| < 2^23, x - trunc(x) is exact in float, so the fraction test is too.
- */
-
-/* roundf(): halves go away from zero (quantize_row_q8_0/q8_1_ref). */
-static int8_t round_away_i8(float x)
-{
-	int i;
-	float frac;
-
-	if (!(x > -128.0f))
-		return x != x ? 0 : -128;
-	if (x >= 127.0f)
-		return 127;
-	i = (int)x;
-	frac = x - (float)i;
-	if (frac >= 0.5f)
-		i++;
-	else if (frac <= -0.5f)
-		i--;
-	return (int8_t)i;
-}
-
-/*
- * ggml's nearest_int(): adds 1.5 * 2^23 and reads the low mantissa bits,
- * i.e. the FPU's round to nearest, ties to even (quantize_row_q8_K_ref).
+ * Round to nearest, ties to even: ggml's nearest_int() (1.5 * 2^23 added,
+ * low mantissa bits read; quantize_row_q8_K_ref) and the vroundps of its
+ * x86 quantize_row_q8_0/q8_1. Saturates to the int8 range (NaN gives 0) so
+ * that no input can make a float-to-int conversion undefined; quantizer
+ * inputs are within [-127, 127] up to a few ulps, where they are exact
+ * roundings. For |x| < 2^23, x - trunc(x) is exact in float, so the
+ * fraction test is too.
  */
 static int8_t round_even_i8(float x)
 {
@@ -577,8 +556,12 @@ static float vec_dot_bf16(size_t n, const void *w, const void *x)
 /* ---------------------------------------------------------------------- */
 
 /*
- * quantize_row_q8_0_ref: symmetric, d = amax / 127 stored as fp16, but the
- * quants use the unrounded 1/d, rounded half away from zero.
+ * quantize_row_q8_0 as ggml runs it on x86 (AVX2 and AVX-512 builds; the
+ * llama.cpp references were made there): d = amax / 127 stored as fp16,
+ * quants src * (127 / amax) rounded to nearest even. Its _ref version
+ * (src * (1 / d), rounded half away from zero) gives other quants for a
+ * few elements a row, and each such difference moves the logits of a
+ * quantized model by up to several hundredths of a sigma.
  */
 static void from_float_q8_0(const float *src, void *dst, size_t n)
 {
@@ -592,10 +575,10 @@ static void from_float_q8_0(const float *src, void *dst, size_t n)
 		for (j = 0; j < LX_QK; j++)
 			amax = LX_MAX(amax, abs_f32(src[j]));
 		d = amax / 127.0f;
-		id = d != 0.0f ? 1.0f / d : 0.0f;
+		id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		put_u16(b[i].d, lx_fp32_to_fp16(d));
 		for (j = 0; j < LX_QK; j++)
-			b[i].qs[j] = round_away_i8(src[j] * id);
+			b[i].qs[j] = round_even_i8(src[j] * id);
 	}
 }
 
@@ -613,7 +596,7 @@ static void to_float_q8_0(const void *src, float *dst, size_t n)
 	}
 }
 
-/* quantize_row_q8_1_ref: Q8_0's rounding, plus s = fp16(sum(q) * d). */
+/* quantize_row_q8_1 on x86: Q8_0's rounding, plus s = fp16(sum(q) * d). */
 static void from_float_q8_1(const float *src, void *dst, size_t n)
 {
 	struct blk_q8_1 *b = dst;
@@ -626,11 +609,11 @@ static void from_float_q8_1(const float *src, void *dst, size_t n)
 		for (j = 0; j < LX_QK; j++)
 			amax = LX_MAX(amax, abs_f32(src[j]));
 		d = amax / 127.0f;
-		id = d != 0.0f ? 1.0f / d : 0.0f;
+		id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		put_u16(b[i].d, lx_fp32_to_fp16(d));
 		sum = 0;
 		for (j = 0; j < LX_QK; j++) {
-			b[i].qs[j] = round_away_i8(src[j] * id);
+			b[i].qs[j] = round_even_i8(src[j] * id);
 			sum += b[i].qs[j];
 		}
 		put_u16(b[i].s, lx_fp32_to_fp16((float)sum * d));
