@@ -411,7 +411,12 @@ static void task_embed(void *arg, uint32_t ith, uint32_t nth,
 	}
 }
 
-/* y = x / sqrt(mean(x^2) + eps) * w, sum in double as ggml does. */
+/*
+ * y = x / sqrt(mean(x^2) + eps) * w as ggml_rms_norm then mul: each square
+ * rounded to float, the sum in double. A square taken in double gives a
+ * scale an ulp off now and then, enough to flip an activation's Q8
+ * rounding in a quantized model.
+ */
 static void rmsnorm(float *y, const float *x, const float *w, uint32_t n,
 		    float eps)
 {
@@ -420,7 +425,7 @@ static void rmsnorm(float *y, const float *x, const float *w, uint32_t n,
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		sum += (double)x[i] * x[i];
+		sum += (double)(x[i] * x[i]);
 	scale = 1.0f / lx_sqrtf((float)(sum / n) + eps);
 	for (i = 0; i < n; i++)
 		y[i] = x[i] * scale * w[i];
