@@ -504,37 +504,86 @@ static inline LXK_ALWAYS __m256i kq_scales(__m256i sc, const int k)
 		(short)(0x0100 + 0x0202 * k)));
 }
 
-/* After the chunks: offsets or mins, then the float update. */
-static inline LXK_ALWAYS __m256 kq_finish(const int type,
-					  const struct kq_row *rs,
-					  const uint8_t *xb, __m256i isum,
-					  __m256 acc)
+/*
+ * The float side follows ggml's AVX2 vec_dot for each type exactly, since
+ * llama.cpp's batches reach those functions (tinyBLAS has no k-quants) and
+ * a result an ulp apart can flip an activation's Q8 rounding downstream.
+ * Per super-block, with d = dx * d_w and dmin = dx * dmin_w:
+ *   Q3_K, Q6_K: acc += d * isum (8 lanes), the offsets taken per element
+ *               in the integer sums (see kq_signed());
+ *   Q2_K:       acc -= dmin * (m * bsum in 8 lanes), then acc += d * isum;
+ *   Q4_K:       acc += d * isum, and a separate 4-lane accm -= dmin * (min
+ *               times the sum of a 32-element sub-block, two a lane);
+ *   Q5_K:       acc += d * isum, and a scalar summs -= dmin * sum(m * bsum)
+ *               (one FMA: ggml's C expression, contracted by the compiler).
+ * The result is hsum8(acc), plus hsum4(accm) for Q4_K or summs for Q5_K.
+ */
+struct kq_acc {
+	__m256 acc;
+	__m128 accm;
+	float summs;
+};
+
+/* Q3_K and Q6_K multiply signed quants (offset removed) by the sign trick. */
+static inline LXK_ALWAYS bool kq_signed(const int type)
+{
+	return type == KQ_Q3_K || type == KQ_Q6_K;
+}
+
+static inline LXK_ALWAYS void kq_finish(const int type,
+					const struct kq_row *rs,
+					const uint8_t *xb, __m256i isum,
+					struct kq_acc *a)
 {
 	const __m256i bsums = loadu256(xb + Q8_K_BSUMS);
 	const float dx = lxk_f32(xb);
-	__m128i mn = kq_bytes(rs);
+	const __m256 d = _mm256_set1_ps(rs->d * dx);
+	__m128i mn = kq_bytes(rs), p4;
 	__m256i m;
 
-	if (type == KQ_Q3_K || type == KQ_Q6_K) {
-		/* offset 4 or 32: subtract it times sum(sc * bsum) */
-		if (type == KQ_Q3_K)
-			mn = _mm_sub_epi8(mn, _mm_set1_epi8(32));
-		m = _mm256_madd_epi16(_mm256_cvtepi8_epi16(mn), bsums);
-		isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(m,
-					type == KQ_Q3_K ? 2 : 5));
-		return _mm256_fmadd_ps(_mm256_set1_ps(rs->d * dx),
-				       _mm256_cvtepi32_ps(isum), acc);
+	if (kq_signed(type)) {
+		a->acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), a->acc);
+		return;
 	}
-	if (type == KQ_Q2_K)	/* mins are the high nibbles */
+	if (type == KQ_Q2_K) {	/* mins are the high nibbles */
 		m = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(mn, 4),
 						       _mm_set1_epi8(0x0f)));
-	else			/* Q4_K, Q5_K: each min covers two bsums */
-		m = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
-	acc = _mm256_fmadd_ps(_mm256_set1_ps(rs->d * dx),
-			      _mm256_cvtepi32_ps(isum), acc);
-	return _mm256_fnmadd_ps(_mm256_set1_ps(rs->dmin * dx),
+		a->acc = _mm256_fnmadd_ps(_mm256_set1_ps(rs->dmin * dx),
 				_mm256_cvtepi32_ps(_mm256_madd_epi16(m, bsums)),
-				acc);
+				a->acc);
+		a->acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), a->acc);
+		return;
+	}
+	/* Q4_K, Q5_K: min s times bsums 2s and 2s + 1, lanes paired up */
+	m = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn)),
+			      bsums);
+	p4 = _mm_hadd_epi32(_mm256_castsi256_si128(m),
+			    _mm256_extracti128_si256(m, 1));
+	a->acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), a->acc);
+	if (type == KQ_Q4_K) {
+		a->accm = _mm_fnmadd_ps(_mm_set1_ps(rs->dmin * dx),
+					_mm_cvtepi32_ps(p4), a->accm);
+		return;
+	}
+	p4 = _mm_add_epi32(p4, _mm_unpackhi_epi64(p4, p4));
+	p4 = _mm_add_epi32(p4, _mm_shuffle_epi32(p4, 1));
+	a->summs = _mm_cvtss_f32(_mm_fnmadd_ss(_mm_set_ss(rs->dmin * dx),
+					       _mm_cvtepi32_ps(p4),
+					       _mm_set_ss(a->summs)));
+}
+
+static inline LXK_ALWAYS float kq_result(const int type,
+					 const struct kq_acc *a)
+{
+	__m128 m = a->accm;
+
+	if (type == KQ_Q5_K)
+		return lxk_hsum8(a->acc) + a->summs;
+	if (type != KQ_Q4_K)
+		return lxk_hsum8(a->acc);
+	m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+	m = _mm_add_ss(m, _mm_movehdup_ps(m));
+	return lxk_hsum8(a->acc) + _mm_cvtss_f32(m);
 }
 
 static inline LXK_ALWAYS void kq_tile(const int type, const int R, const int T,
@@ -543,8 +592,8 @@ static inline LXK_ALWAYS void kq_tile(const int type, const int R, const int T,
 				      size_t os, bool accumulate)
 {
 	const size_t bs = kq_size(type);
-	__m256 acc[KQ_RM][KQ_TN] LXK_NOINIT;
-	__m256i isum[KQ_RM][KQ_TN] LXK_NOINIT, sc[KQ_RM] LXK_NOINIT, q, scv;
+	struct kq_acc acc[KQ_RM][KQ_TN] LXK_NOINIT;
+	__m256i isum[KQ_RM][KQ_TN] LXK_NOINIT, sc[KQ_RM] LXK_NOINIT, q, aq, scv;
 	struct kq_row rs[KQ_RM] LXK_NOINIT;
 	size_t i;
 	int r, t, k;
@@ -552,8 +601,11 @@ static inline LXK_ALWAYS void kq_tile(const int type, const int R, const int T,
 #pragma GCC unroll 16
 	for (r = 0; r < R; r++)
 #pragma GCC unroll 16
-	for (t = 0; t < T; t++)
-		acc[r][t] = _mm256_setzero_ps();
+	for (t = 0; t < T; t++) {
+		acc[r][t].acc = _mm256_setzero_ps();
+		acc[r][t].accm = _mm_setzero_ps();
+		acc[r][t].summs = 0.0f;
+	}
 	for (i = 0; i < nb; i++) {
 #pragma GCC unroll 16
 		for (r = 0; r < R; r++) {
@@ -567,17 +619,26 @@ static inline LXK_ALWAYS void kq_tile(const int type, const int R, const int T,
 #pragma GCC unroll 16
 			for (r = 0; r < R; r++) {
 				q = kq_quants(type, w + r * ws + i * bs, k);
+				if (kq_signed(type)) {
+					q = _mm256_sub_epi8(q, _mm256_set1_epi8(
+						type == KQ_Q3_K ? 4 : 32));
+					aq = _mm256_abs_epi8(q);
+				} else {
+					aq = q;
+				}
 				scv = kq_scales(sc[r], k);
 #pragma GCC unroll 16
 				for (t = 0; t < T; t++) {
 					const uint8_t *xq = x + t * xs +
 						i * Q8_K_SIZE + Q8_K_QS;
+					__m256i xv = loadu256(xq + 32 * k);
 
+					if (kq_signed(type))
+						xv = _mm256_sign_epi8(xv, q);
 					isum[r][t] = _mm256_add_epi32(
 						isum[r][t],
 						_mm256_madd_epi16(
-						_mm256_maddubs_epi16(q,
-							loadu256(xq + 32 * k)),
+						_mm256_maddubs_epi16(aq, xv),
 						scv));
 				}
 			}
@@ -586,15 +647,15 @@ static inline LXK_ALWAYS void kq_tile(const int type, const int R, const int T,
 		for (r = 0; r < R; r++)
 #pragma GCC unroll 16
 		for (t = 0; t < T; t++)
-			acc[r][t] = kq_finish(type, &rs[r],
-					      x + t * xs + i * Q8_K_SIZE,
-					      isum[r][t], acc[r][t]);
+			kq_finish(type, &rs[r], x + t * xs + i * Q8_K_SIZE,
+				  isum[r][t], &acc[r][t]);
 	}
 #pragma GCC unroll 16
 	for (r = 0; r < R; r++)
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
-		lxk_put(out, os, r, t, lxk_hsum8(acc[r][t]), accumulate);
+		lxk_put(out, os, r, t, kq_result(type, &acc[r][t]),
+			accumulate);
 }
 
 #define KQ_TILE(name, type)						\
