@@ -723,10 +723,10 @@ static void task_rope_store(void *arg, uint32_t ith, uint32_t nth,
 			uint16_t *kc = (uint16_t *)rc->k_cache + slot;
 			uint16_t *vc = (uint16_t *)rc->v_cache + vslot;
 
-			for (i = 0; i < c->n_kv; i++) {
-				kc[i] = lx_fp32_to_fp16(k[i]);
+			/* the level's F16 conversion: the same bits, faster */
+			lx_kernels(LX_TYPE_F16)->from_float(k, kc, c->n_kv);
+			for (i = 0; i < c->n_kv; i++)
 				vc[(uint64_t)i * c->n_ctx] = lx_fp32_to_fp16(v[i]);
-			}
 		} else {
 			float *vc = (float *)rc->v_cache + vslot;
 
@@ -862,6 +862,10 @@ static void task_ffn_act(void *arg, uint32_t ith, uint32_t nth,
 
 	(void)worker;
 	split(n, ith, nth, &lo, &hi);
+	if (kind == LX_FFN_SWIGLU && !L->b_up) {
+		lx_kernels_silu_mul(c->gate + lo, c->up + lo, hi - lo);
+		return;
+	}
 	for (i = lo; i < hi; i++) {
 		float up = c->up[i];
 

@@ -5,6 +5,7 @@
  * active one, chosen once from what the host reports.
  */
 #include "kernels.h"
+#include "mathfn.h"
 #include "platform.h"
 
 const char *lx_cpu_level_name(enum lx_cpu_level level)
@@ -34,6 +35,26 @@ void lx_gemm_generic(lx_vec_dot_fn dot, size_t n, const void *w,
 			*o = accumulate ? *o + v : v;
 		}
 	}
+}
+
+void lx_silu_mul(float *gate, const float *up, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		gate[i] = gate[i] / (1.0f + lx_expf(-gate[i])) * up[i];
+}
+
+/* Direct calls: a function's address would need a GOT in a PIE build. */
+void lx_silu_mul_level(enum lx_cpu_level level, float *gate, const float *up,
+		       size_t n)
+{
+	if (level >= LX_CPU_AVX512)
+		lx_silu_mul_avx512(gate, up, n);
+	else if (level >= LX_CPU_AVX2)
+		lx_silu_mul_avx2(gate, up, n);
+	else
+		lx_silu_mul(gate, up, n);
 }
 
 static struct lx_kernels active[LX_TYPE_COUNT];
@@ -97,4 +118,10 @@ enum lx_cpu_level lx_kernels_level(void)
 {
 	ensure_active();
 	return active_level;
+}
+
+void lx_kernels_silu_mul(float *gate, const float *up, size_t n)
+{
+	ensure_active();
+	lx_silu_mul_level(active_level, gate, up, n);
 }

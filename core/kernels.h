@@ -57,6 +57,20 @@ void lx_kernels_fill_avx2(struct lx_kernels table[LX_TYPE_COUNT]);
 void lx_kernels_fill_avx512(struct lx_kernels table[LX_TYPE_COUNT]);
 void lx_kernels_fill_avx512vnni(struct lx_kernels table[LX_TYPE_COUNT]);
 
+/*
+ * gate[i] = silu(gate[i]) * up[i] for i < n, silu(x) = x / (1 + lx_expf(-x)):
+ * the SwiGLU activation. lx_silu_mul is the scalar reference; the SIMD
+ * versions give the same floats bit for bit (they repeat lx_expf's steps,
+ * see mathfn.h).
+ */
+void lx_silu_mul(float *gate, const float *up, size_t n);
+void lx_silu_mul_avx2(float *gate, const float *up, size_t n);
+void lx_silu_mul_avx512(float *gate, const float *up, size_t n);
+/* The version of a level; of the active level. */
+void lx_silu_mul_level(enum lx_cpu_level level, float *gate, const float *up,
+		       size_t n);
+void lx_kernels_silu_mul(float *gate, const float *up, size_t n);
+
 /* The generic gemm: vec_dot over the tile (the scalar level uses it). */
 void lx_gemm_generic(lx_vec_dot_fn dot, size_t n, const void *w,
 		     size_t w_stride, uint32_t n_rows, const void *x,

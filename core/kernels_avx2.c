@@ -14,6 +14,7 @@
  * the sign trick and vpmaddubsw's int16 saturation need it.
  */
 #include "kernels_x86.h"
+#include "mathfn.h"
 
 /* Block layouts (see quant.c): byte offsets of the fields. */
 #define Q4_0_SIZE 18	/* d, qs[16] */
@@ -1081,6 +1082,56 @@ static void to_float_q6_k(const void *src, float *dst, size_t n)
 		table[type].vec_dot = name##_vec_dot;			\
 		table[type].gemm = name##_gemm;				\
 	} while (0)
+
+/* ---------------------------------------------------------------------- */
+/* SwiGLU activation                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* lx_expf of four floats: its steps (mathfn.h) on four doubles. */
+static inline __m128 expf4(__m128 x)
+{
+	const __m256d z = _mm256_cvtps_pd(x);
+	const __m256d shift = _mm256_set1_pd(LX_EXPF_SHIFT);
+	const __m256d t = _mm256_mul_pd(z, _mm256_set1_pd(LX_32_LN2));
+	const __m256d u = _mm256_add_pd(t, shift);
+	const __m256d f = _mm256_sub_pd(t, _mm256_sub_pd(u, shift));
+	const __m256i kb = _mm256_castpd_si256(u);
+	const __m256i j = _mm256_and_si256(kb, _mm256_set1_epi64x(31));
+	__m256d sc, p;
+	__m128 r, in, big;
+
+	sc = _mm256_castsi256_pd(_mm256_add_epi64(
+		_mm256_i64gather_epi64((const long long *)lx_exp2_32, j, 8),
+		_mm256_slli_epi64(_mm256_sub_epi64(kb, j), 47)));
+	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P2),
+			  _mm256_mul_pd(f, _mm256_set1_pd(LX_EXPF_P3)));
+	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P1), _mm256_mul_pd(f, p));
+	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P0), _mm256_mul_pd(f, p));
+	p = _mm256_mul_pd(f, p);
+	r = _mm256_cvtpd_ps(_mm256_add_pd(sc, _mm256_mul_pd(sc, p)));
+	/* outside (-104, 89): 0 or +inf, NaN stays NaN (x + x) */
+	in = _mm_and_ps(_mm_cmp_ps(x, _mm_set1_ps(-104.0f), _CMP_GT_OQ),
+			_mm_cmp_ps(x, _mm_set1_ps(89.0f), _CMP_LT_OQ));
+	big = _mm_and_ps(_mm_cmp_ps(x, _mm_setzero_ps(), _CMP_GT_OQ),
+			 _mm_set1_ps(LX_INFINITY));
+	big = _mm_blendv_ps(big, _mm_add_ps(x, x),
+			    _mm_cmp_ps(x, x, _CMP_UNORD_Q));
+	return _mm_blendv_ps(big, r, in);
+}
+
+void lx_silu_mul_avx2(float *gate, const float *up, size_t n)
+{
+	const __m128 one = _mm_set1_ps(1.0f), neg = _mm_set1_ps(-0.0f);
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		__m128 x = _mm_loadu_ps(gate + i);
+
+		_mm_storeu_ps(gate + i, _mm_mul_ps(_mm_div_ps(x, _mm_add_ps(
+			one, expf4(_mm_xor_ps(x, neg)))), _mm_loadu_ps(up + i)));
+	}
+	lx_silu_mul(gate + i, up + i, n - i);
+}
 
 void lx_kernels_fill_avx2(struct lx_kernels table[LX_TYPE_COUNT])
 {

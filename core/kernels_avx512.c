@@ -38,6 +38,7 @@
  * chains (see fy_tile); Q2_K, Q3_K, Q5_K use the AVX2 scheme in 512 bits.
  */
 #include "kernels_x86.h"
+#include "mathfn.h"
 
 #define Q4_0_SIZE 18
 #define Q8_0_SIZE 34
@@ -1794,6 +1795,69 @@ TQ_GEMM(q6_k, q6_k_t16, LX_QK_K)
 /* ---------------------------------------------------------------------- */
 /* Registration                                                           */
 /* ---------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------- */
+/* SwiGLU activation (the same code with and without VNNI: built once)    */
+/* ---------------------------------------------------------------------- */
+
+#ifndef LXK_VNNI
+/* lx_expf of eight floats: its steps (mathfn.h) on eight doubles. */
+static inline __m256 expf8(__m256 x)
+{
+	const __m512d z = _mm512_cvtps_pd(x);
+	const __m512d shift = _mm512_set1_pd(LX_EXPF_SHIFT);
+	const __m512d t = _mm512_mul_pd(z, _mm512_set1_pd(LX_32_LN2));
+	const __m512d u = _mm512_add_pd(t, shift);
+	const __m512d f = _mm512_sub_pd(t, _mm512_sub_pd(u, shift));
+	const __m512i kb = _mm512_castpd_si512(u);
+	const __m512i j = _mm512_and_si512(kb, _mm512_set1_epi64(31));
+	const int64_t *tab = (const int64_t *)lx_exp2_32;
+	__m512i e;
+	__m512d sc, p;
+	__m256 r, big;
+	__mmask8 in;
+
+	/* the table's 32 entries: bits 0-3 of j pick among 16, bit 4 a half */
+	e = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(j,
+					_mm512_set1_epi64(16)),
+		_mm512_permutex2var_epi64(_mm512_loadu_si512(tab), j,
+					  _mm512_loadu_si512(tab + 8)),
+		_mm512_permutex2var_epi64(_mm512_loadu_si512(tab + 16), j,
+					  _mm512_loadu_si512(tab + 24)));
+	sc = _mm512_castsi512_pd(_mm512_add_epi64(e, _mm512_slli_epi64(
+		_mm512_sub_epi64(kb, j), 47)));
+	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P2),
+			  _mm512_mul_pd(f, _mm512_set1_pd(LX_EXPF_P3)));
+	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P1), _mm512_mul_pd(f, p));
+	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P0), _mm512_mul_pd(f, p));
+	p = _mm512_mul_pd(f, p);
+	r = _mm512_cvtpd_ps(_mm512_add_pd(sc, _mm512_mul_pd(sc, p)));
+	/* outside (-104, 89): 0 or +inf, NaN stays NaN (x + x) */
+	in = _mm256_cmp_ps_mask(x, _mm256_set1_ps(-104.0f), _CMP_GT_OQ) &
+	     _mm256_cmp_ps_mask(x, _mm256_set1_ps(89.0f), _CMP_LT_OQ);
+	big = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(x, _mm256_setzero_ps(),
+						     _CMP_GT_OQ),
+				  _mm256_set1_ps(LX_INFINITY));
+	big = _mm256_mask_add_ps(big, _mm256_cmp_ps_mask(x, x, _CMP_UNORD_Q),
+				 x, x);
+	return _mm256_mask_blend_ps(in, big, r);
+}
+
+void lx_silu_mul_avx512(float *gate, const float *up, size_t n)
+{
+	const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 x = _mm256_loadu_ps(gate + i);
+
+		_mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(x,
+			_mm256_add_ps(one, expf8(_mm256_xor_ps(x, neg)))),
+			_mm256_loadu_ps(up + i)));
+	}
+	lx_silu_mul(gate + i, up + i, n - i);
+}
+#endif
 
 #define SET_DOT(type, name)						\
 	do {								\

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "mathfn.h"
 #include "platform.h"
 #include "testlib.h"
 
@@ -412,6 +413,49 @@ static void test_to_float(int level, const struct lx_kernels *k, uint32_t t)
 
 /* ---------------------------------------------------------------------- */
 
+/*
+ * The SwiGLU activation of a level against the scalar one, bit for bit:
+ * random values over the range where exp neither overflows nor vanishes,
+ * the edges of lx_expf's range (-104, 89) and past them, zeros, infinities
+ * and NaN, at lengths that leave every tail size.
+ */
+static void test_silu_mul(int level)
+{
+	static const float edge[] = {
+		0.0f, -0.0f, 1.0f, -1.0f, 88.9f, -88.9f, 89.0f, -89.0f,
+		103.9f, -103.9f, 104.0f, -104.0f, 200.0f, -200.0f, 1e-30f,
+		-1e-30f, 1e-40f, 87.33f, 88.72f, -88.72f,
+	};
+	float g[301], a[301], b[301], up[301];
+	size_t n, i, cases = 0;
+	int bad = 0;
+
+	for (n = 1; n <= 301; n += n < 24 ? 1 : 37) {
+		for (i = 0; i < n; i++) {
+			g[i] = i % 7 == 3 ? edge[(i / 7) % 20] : rndf(-30.0f, 30.0f);
+			up[i] = rndf(-2.0f, 2.0f);
+		}
+		if (n > 40) {
+			g[5] = LX_INFINITY;
+			g[11] = -LX_INFINITY;
+			g[17] = LX_NAN;
+			g[23] = bitsf(0x7fc12345u);	/* a NaN with a payload */
+		}
+		for (i = 0; i < n; i++)
+			a[i] = b[i] = g[i];
+		lx_silu_mul(a, up, n);
+		lx_silu_mul_level((enum lx_cpu_level)level, b, up, n);
+		for (i = 0; i < n; i++, cases++)
+			if (!same_bits(a[i], b[i]) && bad++ < 5)
+				printf("  %s silu_mul: n %zu, x[%zu] = %a: %a != %a\n",
+				       level_name(level), n, i, g[i], b[i], a[i]);
+	}
+	CHECK(bad == 0, "%s silu_mul: %d values differ", level_name(level),
+	      bad);
+	printf("  %-10s silu_mul   %zu values (edges of exp's range, inf, NaN), == scalar bit for bit%s\n",
+	       level_name(level), cases, bad ? " (FAILED)" : "");
+}
+
 int main(void)
 {
 	static struct lx_kernels scalar[LX_TYPE_COUNT], simd[LX_TYPE_COUNT];
@@ -426,6 +470,7 @@ int main(void)
 			      scalar[t].vec_dot, "scalar table %u", t);
 	for (level = LX_CPU_AVX2; level <= have && level < LX_CPU_LEVELS;
 	     level++) {
+		test_silu_mul(level);
 		lx_kernels_table((enum lx_cpu_level)level, simd);
 		for (t = 0; t < LX_TYPE_COUNT; t++) {
 			const struct lx_type_traits *tt = tr(t);
