@@ -144,21 +144,33 @@ for t in $types; do
 done
 
 # ---- measurements ----
-# This machine's bandwidth varies from minute to minute (other tenants): a
-# 2-thread reading before each type's runs and one after them all bracket
-# every type, and each type's bound uses the mean of its two brackets.
 bw_reading() {
 	"$bw" -s "$bw_mib" -t "$1" | tee "$2" >&2
 }
+# This VM's bandwidth moves within a minute (its neighbours): readings of
+# 28 to 55 GB/s came minutes apart. So the fraction of the bound comes from
+# short 2-thread tg runs each between two bandwidth readings, three such
+# pairs per type (the median is reported), not from one reading for all.
+# $1 model, $2 file prefix; LLAMUX_CPU passes through.
+paired_tg() {
+	local k
+	for k in 1 2 3; do
+		bw_reading 2 "bench/out/$2-bw$k-before.txt"
+		"$llamux" bench -m "$1" -p 0 -n "$n_gen" -t 2 -r 2 \
+			--first-token=0 -o csv >"bench/out/$2-tg$k.csv" ||
+			die "llamux bench failed on $1"
+		bw_reading 2 "bench/out/$2-bw$k-after.txt"
+	done
+}
 for t in $types; do
 	m=$(model_path "$t")
-	step "read bandwidth before $t ($bw_mib MiB, 2 threads)"
-	bw_reading 2 "bench/out/bw-before-$t.txt"
 	step "llamux bench on $m"
 	# The CSV to a file; stderr (progress, first token, peak RSS) to both.
 	"$llamux" bench -m "$m" -p "$n_prompt" -n "$n_gen" -t "$threads" \
 		-r "$reps" -o csv --progress 2>&1 >"bench/out/$t.csv" |
 		tee "bench/out/$t.err" >&2
+	step "tg against the bandwidth around it, $t, 2 threads (3 pairs)"
+	paired_tg "$m" "$t-paired"
 	# llama.cpp's machine has no AVX-512 VNNI: when this one has, the
 	# 2-thread runs again without it, for a like-for-like comparison.
 	if grep -q "avx512vnni" "bench/out/$t.csv"; then
@@ -166,6 +178,8 @@ for t in $types; do
 		LLAMUX_CPU=avx512 "$llamux" bench -m "$m" -p "$n_prompt" \
 			-n "$n_gen" -t 2 -r "$reps" -o csv --progress 2>&1 \
 			>"bench/out/$t-novnni.csv" | tee "bench/out/$t-novnni.err" >&2
+		step "tg against the bandwidth around it, $t, no VNNI (3 pairs)"
+		LLAMUX_CPU=avx512 paired_tg "$m" "$t-novnni-paired"
 	else
 		rm -f "bench/out/$t-novnni.csv" "bench/out/$t-novnni.err"
 	fi
@@ -177,24 +191,6 @@ bw2=$(awk '/^2 threads:/ { print $3 }' bench/out/bandwidth.txt)
 if [ -z "$bw1" ] || [ -z "$bw2" ]; then
 	die "no bandwidth figures in bench/out/bandwidth.txt"
 fi
-# Each type's 2-thread bandwidth: the mean of the readings before it and
-# after it (before the next type, or the last one); all of them listed.
-bw_list=""
-set -- $types
-for t in $types; do
-	shift
-	before=$(awk '/^2 threads:/ { print $3 }' "bench/out/bw-before-$t.txt")
-	if [ $# -gt 0 ]; then
-		after=$(awk '/^2 threads:/ { print $3 }' "bench/out/bw-before-$1.txt")
-	else
-		after=$bw2
-	fi
-	[ -n "$before" ] && [ -n "$after" ] ||
-		die "no bandwidth figures around the $t runs in bench/out/"
-	eval "bw2_$t=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a + b) / 2 }')"
-	bw_list="$bw_list${bw_list:+, }$t $before → $after"
-done
-
 # ---- results ----
 
 # Prints the named fields of the rows of a llamux bench CSV file (quoted
@@ -254,6 +250,34 @@ peak_rss() {
 	sed -n 's/^llamux bench: peak RSS: \(.*\)$/\1/p' "$1" | tail -n 1
 }
 
+# The paired runs of prefix $1 (bytes per token $2): "pct bound tg all" of
+# the median pair by fraction of the bound, "all" listing the three.
+paired() {
+	local k tgk b0 b1
+	for k in 1 2 3; do
+		tgk=$(csv_get "bench/out/$1-tg$k.csv" 0 "$n_gen" 2 avg_ts)
+		b0=$(awk '/^2 threads:/ { print $3 }' "bench/out/$1-bw$k-before.txt")
+		b1=$(awk '/^2 threads:/ { print $3 }' "bench/out/$1-bw$k-after.txt")
+		echo "${tgk:-x} ${b0:-x} ${b1:-x}"
+	done | awk -v bpt="$2" '
+	$1 == "x" || $2 == "x" || $3 == "x" { bad = 1 }
+	{
+		bw[NR] = ($2 + $3) / 2; tg[NR] = $1
+		pct[NR] = bw[NR] > 0 ? 100 * $1 * bpt / (bw[NR] * 1e9) : 0
+		all = all (NR > 1 ? ", " : "") sprintf("%.2f t/s (%.1f → %.1f GB/s)", $1, $2, $3)
+	}
+	END {
+		if (bad || NR != 3 || bpt == "") { print "n/a n/a n/a n/a"; exit }
+		m = 1
+		for (i = 1; i <= 3; i++) {
+			below = 0
+			for (j = 1; j <= 3; j++) below += pct[j] < pct[i]
+			if (below == 1) m = i
+		}
+		printf "%.0f%% %.2f %.2f %s\n", pct[m], bw[m] * 1e9 / bpt, tg[m], all
+	}'
+}
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ "$commit" != unknown ] &&
    [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
@@ -285,21 +309,21 @@ tg=tg$n_gen
 		read -r lpp1 lpp1sd lpp2 lpp2sd ltg1 ltg1sd ltg2 ltg2sd <<<"$(llamacpp "$t")"
 		ft=$(first_token "$err" 2)
 		rss=$(peak_rss "$err")
-		eval "tbw2=\$bw2_$t"
+		read -r ppct pbound _ pall <<<"$(paired "$t-paired" "$bpt")"
+		paired_notes="${paired_notes:-}${paired_notes:+; }$t: $pall"
 		awk -v t="$t" -v size="$(size_of "$m")" \
 			-v ours="$(pm "$pp1" "$pp1sd") | $(pm "$pp2" "$pp2sd") | $(pm "$tg1" "$tg1sd") | $(pm "$tg2" "$tg2sd")" \
 			-v theirs="$lpp1 ± $lpp1sd | $lpp2 ± $lpp2sd | $ltg1 ± $ltg1sd | $ltg2 ± $ltg2sd" \
 			-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-			-v bpt="$bpt" -v bw2="$tbw2" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
+			-v bpt="$bpt" -v ppct="$ppct" -v pbound="$pbound" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
 		function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 		BEGIN {
-			bound = bpt == "" ? "" : bw2 * 1e9 / bpt
 			lbound = bpt == "" ? "" : lbw2 * 1e9 / bpt
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				t, size, ours, theirs, ratio(pp2, lpp2), ratio(tg2, ltg2),
 				bpt == "" ? "n/a" : sprintf("%.1f MB", bpt / 1e6),
-				bound == "" ? "n/a" : sprintf("%.2f t/s", bound),
-				bound == "" || tg2 == "" ? "n/a" : sprintf("%.0f%%", 100 * tg2 / bound),
+				pbound == "n/a" ? "n/a" : sprintf("%.2f t/s", pbound),
+				ppct,
 				lbound == "" ? "n/a" : sprintf("%.0f%%", 100 * ltg2 / lbound),
 				ft, rss
 		}'
@@ -318,16 +342,15 @@ tg=tg$n_gen
 			bpt=$(csv_get "$csv" "" "" "" model_bytes_per_token)
 			read -r _ _ lpp2 _ _ _ ltg2 _ <<<"$(llamacpp "$t")"
 			ft=$(first_token "bench/out/$t-novnni.err" 2)
-			eval "tbw2=\$bw2_$t"
+			read -r ppct _ _ pall <<<"$(paired "$t-novnni-paired" "$bpt")"
+			novnni_notes="${novnni_notes:-}${novnni_notes:+; }$t: $pall"
 			awk -v t="$t" -v pp="$(pm "$pp2" "$pp2sd")" -v tg="$(pm "$tg2" "$tg2sd")" \
 				-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-				-v bpt="$bpt" -v bw2="$tbw2" -v ft="${ft:-n/a}" '
+				-v ppct="$ppct" -v ft="${ft:-n/a}" '
 			function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 			BEGIN {
-				bound = bpt == "" ? "" : bw2 * 1e9 / bpt
 				printf "| %s | %s | %s | %s | %s | %s | %s |\n", t, pp, tg,
-					ratio(pp2, lpp2), ratio(tg2, ltg2),
-					bound == "" || tg2 == "" ? "n/a" : sprintf("%.0f%%", 100 * tg2 / bound), ft
+					ratio(pp2, lpp2), ratio(tg2, ltg2), ppct, ft
 			}'
 		done
 	fi
@@ -335,11 +358,15 @@ tg=tg$n_gen
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- llamux: git commit $commit, CPU level ${level:-unknown}"
 	echo "- CPU: ${cpu:-unknown} ($(nproc) CPUs online), load average $load at the start"
-	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5) at the end: $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads; 2 threads before and after each type's runs (GB/s): $bw_list; each type's bound uses the mean of its two"
+	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5) at the end: $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads"
+	echo "- % of bound: three 2-thread runs \`llamux bench -p 0 -n $n_gen -t 2 -r 2\` per type, each between two 2-thread bandwidth readings; a run's bound is the mean of its two readings / bytes read per token; the table shows the median run and its bound. Runs (tg, readings before → after): ${paired_notes:-none}"
+	if [ -n "${novnni_notes:-}" ]; then
+		echo "- the same without VNNI: $novnni_notes"
+	fi
 	echo "- command: \`bench/run.sh${args:+ $args}\`, which runs for each type \`$llamux bench -m bench/models/$prefix-TYPE.gguf -p $n_prompt -n $n_gen -t $threads -r $reps -o csv\`"
 	echo "- models: \`llamux mkmodel --shape $shape --type f16 --vocab-from $vocab --seed 1\`, then \`llamux quantize F16-FILE OUT TYPE\`"
 	echo "- llama.cpp: Feb 2025 build, llama-bench, CPU only, on a machine of this type (2 cores, AVX-512 F/BW/VL/DQ, no VNNI; read bandwidth measured there 9.0 GB/s with 1 thread, 18.5 GB/s with 2); its file sizes: F16 2.05 GiB, Q8_0 1.09 GiB, Q4_0 607 MiB, Q4_K_M 636 MiB"
-	echo "- t/s: mean ± standard deviation over the runs after one warmup, model load excluded; bytes read per token: all tensor bytes except the token embedding table (one row of it is read), output matrix included; tg bound: 2-thread read bandwidth around that type's runs / bytes read per token (for llama.cpp: its machine's $llamacpp_bw2 GB/s); first token: a 16-token prompt to the first generated token's logits"
+	echo "- t/s: mean ± standard deviation over the runs after one warmup, model load excluded; bytes read per token: all tensor bytes except the token embedding table (one row of it is read), output matrix included; tg bound: 2-thread read bandwidth / bytes read per token, as above (for llama.cpp: its machine's $llamacpp_bw2 GB/s); first token: a 16-token prompt to the first generated token's logits"
 	if [ "$n_prompt" != 512 ] || [ "$n_gen" != 128 ]; then
 		echo "- note: a short run ($pp, $tg); the ratios still divide by llama.cpp's pp512 and tg128"
 	fi
