@@ -227,21 +227,20 @@ static inline void tq_store(float *o, __m512 v, __mmask16 m, bool accumulate)
 enum { FZ_F32, FZ_F16, FZ_BF16 };
 
 /*
- * Generation (one token) on F32/F16/BF16 rows: prefetches the rows of the
- * next pass, R rows on, at this step's offset, into L2. A few interleaved
- * rows do not keep the hardware prefetcher far enough ahead, and one token
- * is too little work per byte to hide the misses: F16 generation from DRAM
- * went from 18.5 to 24 GB/s on one thread, tg from 11.4 to 13.9 t/s.
+ * F32/F16/BF16 rows: prefetches the rows of the next pass, R rows on, at
+ * this step's offset, into L2. A few interleaved rows do not keep the
+ * hardware prefetcher far enough ahead, and a few tokens are too little
+ * work per byte to hide the misses. One thread, F16 from DRAM: one token
+ * 18.5 -> 24 GB/s, four tokens (a daemon's batched decoding) 22 -> 30-35
+ * GMAC/s; tg 11.4 -> 13.9 t/s. Prompt tiles read rows already in cache.
  */
-static inline LXK_ALWAYS void fx_prefetch_next(const int R, const int T,
-					       const uint8_t *w, size_t ws,
-					       size_t off, const size_t bytes)
+static inline LXK_ALWAYS void fx_prefetch_next(const int R, const uint8_t *w,
+					       size_t ws, size_t off,
+					       const size_t bytes)
 {
 	size_t o;
 	int r;
 
-	if (T != 1)
-		return;
 #pragma GCC unroll 8
 	for (r = 0; r < R; r++)
 #pragma GCC unroll 8
@@ -280,7 +279,7 @@ static inline LXK_ALWAYS void fz_tile(const int type, const int R, const int T,
 	for (t = 0; t < T; t++)
 		acc[k][r][t] = _mm512_setzero_ps();
 	for (i = 0; i < n; i += 32) {
-		fx_prefetch_next(R, T, w, ws, i * es, 32 * es);
+		fx_prefetch_next(R, w, ws, i * es, 32 * es);
 #pragma GCC unroll 16
 		for (k = 0; k < 2; k++) {
 			/* a full step, or the masked tail */
@@ -407,7 +406,7 @@ static inline LXK_ALWAYS void fy_tile(const int type, const int R, const int T,
 	for (t = 0; t < T; t++)
 		acc[k][r][t] = _mm256_setzero_ps();
 	for (i = 0; i + 32 <= n; i += 32) {
-		fx_prefetch_next(R, T, w, ws, 2 * i, 64);
+		fx_prefetch_next(R, w, ws, 2 * i, 64);
 		fy_step(type, R, T, w + 2 * i, ws, x + 2 * i, xs, 32, acc);
 	}
 	if (i < n)
@@ -1180,6 +1179,24 @@ static inline LXK_ALWAYS __m512i kz_scales(const int type, __m512i sc,
 	return _mm512_permutexvar_epi16(idx, sc);
 }
 
+/*
+ * A row's chunk c in generation: its 64 unsigned quants q by the
+ * activations' chunk, then by the sub-block scales, added to s.
+ */
+static inline LXK_ALWAYS __m512i kz_chunk_dot(const int type, __m512i s,
+					      __m512i q, const __m512i xq[4],
+					      __m512i sc, const int c)
+{
+	const __m512i a = _mm512_maddubs_epi16(q, xq[c]);
+
+#ifdef LXK_VNNI
+	return _mm512_dpwssd_epi32(s, a, kz_scales(type, sc, c));
+#else
+	return _mm512_add_epi32(s, _mm512_madd_epi16(a,
+						     kz_scales(type, sc, c)));
+#endif
+}
+
 /* ---------------------------------------------------------------------- */
 /* Q4_K . Q8_K, row-transposed                                            */
 /* ---------------------------------------------------------------------- */
@@ -1346,21 +1363,15 @@ static inline LXK_ALWAYS __m512i q4_k_row(const uint8_t *w,
 {
 	struct kq_row rs;
 	const __m512i sc = kz_row_setup(KQ_Q4_K, w, &rs);
-	__m512i s = _mm512_setzero_si512(), a;
+	__m512i s = _mm512_setzero_si512();
 	int c;
 
 	*summ = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_cvtepu8_epi16(
 		_mm_unpacklo_epi8(kq_bytes(&rs), kq_bytes(&rs))), bs));
 #pragma GCC unroll 4
-	for (c = 0; c < 4; c++) {
-		a = _mm512_maddubs_epi16(kz_quants(KQ_Q4_K, w, c), xq[c]);
-#ifdef LXK_VNNI
-		s = _mm512_dpwssd_epi32(s, a, kz_scales(KQ_Q4_K, sc, c));
-#else
-		s = _mm512_add_epi32(s, _mm512_madd_epi16(a,
-			kz_scales(KQ_Q4_K, sc, c)));
-#endif
-	}
+	for (c = 0; c < 4; c++)
+		s = kz_chunk_dot(KQ_Q4_K, s, kz_quants(KQ_Q4_K, w, c), xq, sc,
+				 c);
 	return s;
 }
 
@@ -1621,7 +1632,7 @@ static inline LXK_ALWAYS __m512i q6_k_row(const uint8_t *w,
 		0x0002000200020002ll, 0x0002000200020002ll);
 	const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(w + 192));
 	const __m512i sc = _mm512_castsi256_si512(sc16);
-	__m512i s, ql, qh, lo, hi, q, a;
+	__m512i s, ql, qh, lo, hi, q;
 	int c;
 
 	s = _mm512_zextsi256_si512(_mm256_slli_epi32(
@@ -1635,13 +1646,7 @@ static inline LXK_ALWAYS __m512i q6_k_row(const uint8_t *w,
 		hi = c % 2 ? _mm512_srlv_epi16(qh, down) :
 			     _mm512_sllv_epi16(qh, up);
 		q = _mm512_ternarylogic_epi32(lo, hi, m2, 0xf8); /* a | b & c */
-		a = _mm512_maddubs_epi16(q, xq[c]);
-#ifdef LXK_VNNI
-		s = _mm512_dpwssd_epi32(s, a, kz_scales(KQ_Q6_K, sc, c));
-#else
-		s = _mm512_add_epi32(s, _mm512_madd_epi16(a,
-			kz_scales(KQ_Q6_K, sc, c)));
-#endif
+		s = kz_chunk_dot(KQ_Q6_K, s, q, xq, sc, c);
 	}
 	return s;
 }
