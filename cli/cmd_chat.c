@@ -56,6 +56,8 @@ struct chat {
 };
 
 static volatile sig_atomic_t interrupted;
+/* Ctrl-C came while typing: the line editor gave up the line. */
+static bool typing_abandoned;
 
 static void on_sigint(int sig)
 {
@@ -211,9 +213,13 @@ static void say(struct chat *ch, const char *text)
 	struct conv_stats *st = &ch->conv.last;
 	int rc;
 
-	interrupted = 0;
+	/*
+	 * Not cleared here: a Ctrl-C pressed between Enter and the start of
+	 * the reply cancels the reply, as the user meant. Cleared after it.
+	 */
 	rc = conv_turn(&ch->conv, text, ch->o->n_predict, &interrupted,
 		       emit_stdout, ch, NULL, err, sizeof(err));
+	interrupted = 0;
 	if (rc == CONV_TOO_LONG) {
 		fprintf(stderr, "llamux: the message is %zu tokens but the context holds %u (%zu too many); shorten it or start with a larger -c\n",
 			st->need, llamux_n_ctx(ch->ctx),
@@ -407,8 +413,10 @@ static int prompt_getc(FILE *in)
 	ssize_t n;
 
 	for (;;) {
-		if (interrupted)
+		if (interrupted) {
+			typing_abandoned = true;
 			return EOF;
+		}
 		FD_ZERO(&rd);
 		FD_SET(fd, &rd);
 		if (pselect(fd + 1, &rd, NULL, NULL, NULL, &prompt_wait_mask) < 0) {
@@ -444,12 +452,17 @@ static char *read_interactive(const struct chat *ch)
 	sigaddset(&sigint, SIGINT);
 	for (;;) {
 		interrupted = 0;
+		typing_abandoned = false;
 		sigprocmask(SIG_BLOCK, &sigint, &old);
 		prompt_wait_mask = old;
 		sigdelset(&prompt_wait_mask, SIGINT);
 		line = readline(buf ? cont : prompt);
+		/*
+		 * A Ctrl-C pressed after Enter, while libedit was still
+		 * finishing, is taken here; it stays set and cancels the reply.
+		 */
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (interrupted) {
+		if (typing_abandoned) {
 			/* Ctrl-C: drop what was typed, start on a fresh line. */
 			free(line);
 			fputc('\n', stdout);
