@@ -584,9 +584,16 @@ static void matmul_parts(struct batch *b, const struct mm_part *parts,
 			b->mm[b->n_mm++] = parts[p];
 			b->mm_rows += parts[p].w->ne1;
 		}
+		/*
+		 * Work counted per 16 tokens, not per token: a task's first
+		 * tile comes from DRAM without prefetch, and a tile of up to
+		 * 16 tokens is too short to hide that, so such tasks hold
+		 * TASK_GRAIN weights, not TASK_GRAIN multiply-adds (a 16-token
+		 * prompt took 16% longer with two tiles per task).
+		 */
 		run_tasks(c, task_matmul, b, (b->mm_rows + MM_ROWS - 1) / MM_ROWS,
-			  (uint64_t)(b->n - b->row0) * parts[first].w->ne0 *
-			  b->mm_rows);
+			  (uint64_t)((b->n - b->row0 + 15) / 16) *
+			  parts[first].w->ne0 * b->mm_rows);
 		first = i;
 	}
 }
