@@ -164,7 +164,7 @@ struct pool {
 	void *arg;
 	uint32_t n_tasks;
 	uint32_t n_workers;	/* threads the job may use, caller included */
-	uint32_t next;		/* next task to hand out (atomic) */
+	uint64_t *range;	/* per worker: its tasks [lo, hi) (atomic) */
 	bool quit;		/* atomic */
 };
 
@@ -180,14 +180,47 @@ static inline void cpu_relax(void)
 	__builtin_ia32_pause();
 }
 
-/* Takes tasks until none are left; tasks go to whoever is free. */
+/*
+ * Each worker owns a contiguous run of tasks, packed as lo | hi << 32, and
+ * takes them front to back; one that has run out takes from the back of
+ * another's run. Neighbouring tasks cover neighbouring weight rows, so a
+ * worker's prefetch of the rows after its task is what it reads next: with
+ * tasks handed out in turn it was the other core's, and every task started
+ * cold (generation ran 5% slower than with one half per thread).
+ */
+static uint64_t pack_range(uint32_t lo, uint32_t hi)
+{
+	return (uint64_t)lo | (uint64_t)hi << 32;
+}
+
+/* Takes the front (own run) or back (another's) task of run w. */
+static bool take_task(uint32_t w, bool front, uint32_t *task)
+{
+	uint64_t r = __atomic_load_n(&pool.range[w], __ATOMIC_RELAXED);
+	uint32_t lo, hi;
+
+	do {
+		lo = (uint32_t)r;
+		hi = (uint32_t)(r >> 32);
+		if (lo >= hi)
+			return false;
+	} while (!__atomic_compare_exchange_n(&pool.range[w], &r,
+			front ? pack_range(lo + 1, hi) : pack_range(lo, hi - 1),
+			true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*task = front ? lo : hi - 1;
+	return true;
+}
+
+/* Takes tasks until none are left: its own run first, then others'. */
 static void run_tasks(uint32_t worker)
 {
-	uint32_t t;
+	uint32_t t, v, n = pool.n_workers;
 
-	while ((t = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED)) <
-	       pool.n_tasks)
+	while (take_task(worker, true, &t))
 		pool.fn(pool.arg, t, pool.n_tasks, worker);
+	for (v = 1; v < n; v++)
+		while (take_task((worker + v) % n, false, &t))
+			pool.fn(pool.arg, t, pool.n_tasks, worker);
 }
 
 /* Waits for a generation other than `seen`; false when quitting. */
@@ -242,6 +275,8 @@ static void pool_stop(void)
 	for (i = 0; i < pool.n_threads; i++)
 		pthread_join(pool.threads[i], NULL);
 	free(pool.threads);
+	free(pool.range);
+	pool.range = NULL;
 	pool.threads = NULL;
 	pool.n_threads = 0;
 }
@@ -258,8 +293,12 @@ static void pool_start(void)
 	if (want > 256)
 		want = 256;
 	pool.threads = calloc((size_t)want, sizeof(pthread_t));
-	if (!pool.threads)
+	pool.range = calloc((size_t)want, sizeof(*pool.range));
+	if (!pool.threads || !pool.range) {
+		free(pool.threads);
+		pool.threads = NULL;
 		return;
+	}
 	for (i = 0; i + 1 < (uint32_t)want; i++) {
 		if (pthread_create(&pool.threads[i], NULL, worker_main,
 				   (void *)(uintptr_t)(i + 1)) != 0)
@@ -294,7 +333,10 @@ void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
 	pool.arg = arg;
 	pool.n_tasks = n_tasks;
 	pool.n_workers = n_workers;
-	pool.next = 0;
+	for (t = 0; t < n_workers; t++)
+		pool.range[t] = pack_range(
+			(uint32_t)((uint64_t)n_tasks * t / n_workers),
+			(uint32_t)((uint64_t)n_tasks * (t + 1) / n_workers));
 	pool.pending = pool.n_threads;
 	post();
 
