@@ -14,6 +14,7 @@
 #include <linux/atomic.h>
 #include <linux/kernel_read_file.h>
 #include <linux/kthread.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -193,21 +194,58 @@ static struct {
 	void *arg;
 	u32 n_tasks;
 	u32 n_workers;
-	atomic_t next;			/* next task to hand out */
+	atomic64_t *range;		/* per worker: its tasks lo | hi << 32 */
 	atomic_t pending;		/* helpers yet to check in */
 } pool;
 
-/* Takes tasks until none are left, each in its own FPU section. */
+/*
+ * Each worker owns a contiguous run of tasks and takes them front to back;
+ * one that has run out takes from the back of another's run. Neighbouring
+ * tasks cover neighbouring weight rows, so what a worker prefetches after
+ * a task is what it reads next (as in the userspace pool).
+ */
+static s64 pack_range(u32 lo, u32 hi)
+{
+	return (s64)((u64)lo | (u64)hi << 32);
+}
+
+/* Takes the front (own run) or back (another's) task of run w. */
+static bool take_task(u32 w, bool front, u32 *task)
+{
+	s64 r = atomic64_read(&pool.range[w]);
+	u32 lo, hi;
+
+	do {
+		lo = (u32)r;
+		hi = (u32)((u64)r >> 32);
+		if (lo >= hi)
+			return false;
+	} while (!atomic64_try_cmpxchg(&pool.range[w], &r,
+				       front ? pack_range(lo + 1, hi) :
+					       pack_range(lo, hi - 1)));
+	*task = front ? lo : hi - 1;
+	return true;
+}
+
+/* One task in its own FPU section. */
+static void run_task(u32 t, u32 worker)
+{
+	kernel_fpu_begin();
+	pool.fn(pool.arg, t, pool.n_tasks, worker);
+	kernel_fpu_end();
+	cond_resched();
+}
+
+/* Takes tasks until none are left: its own run first, then others'. */
 static void run_tasks(u32 worker)
 {
-	u32 t;
+	u32 t, v, n = pool.n_workers;
 
-	while ((t = (u32)atomic_inc_return(&pool.next) - 1) < pool.n_tasks) {
-		kernel_fpu_begin();
-		pool.fn(pool.arg, t, pool.n_tasks, worker);
-		kernel_fpu_end();
-		cond_resched();
-	}
+	while (take_task(worker, true, &t))
+		run_task(t, worker);
+	for (v = 1; v < n; v++)
+		while (take_task((worker + v) % n, false, &t))
+			run_task(t, worker);
 }
 
 static int worker_main(void *data)
@@ -263,7 +301,10 @@ void lx_host_parallel(lx_task_fn fn, void *arg, uint32_t n_tasks,
 	pool.arg = arg;
 	pool.n_tasks = n_tasks;
 	pool.n_workers = min_t(u32, n_workers, pool.n + 1);
-	atomic_set(&pool.next, 0);
+	for (t = 0; t < pool.n_workers; t++)
+		atomic64_set(&pool.range[t], pack_range(
+			(u32)div_u64((u64)n_tasks * t, pool.n_workers),
+			(u32)div_u64((u64)n_tasks * (t + 1), pool.n_workers)));
 	atomic_set(&pool.pending, pool.n);
 	/* The job above before the generation; pairs with worker_main's rmb. */
 	smp_wmb();
@@ -284,9 +325,12 @@ int lxk_host_init(unsigned int threads)
 	init_waitqueue_head(&pool.done);
 	if (threads <= 1)
 		return 0;
+	pool.range = kcalloc(threads, sizeof(*pool.range), GFP_KERNEL);
 	pool.threads = kcalloc(threads - 1, sizeof(*pool.threads), GFP_KERNEL);
-	if (!pool.threads)
+	if (!pool.range || !pool.threads) {
+		lxk_host_exit();
 		return -ENOMEM;
+	}
 	for (i = 0; i + 1 < threads; i++) {
 		struct task_struct *t = kthread_run(worker_main,
 						    (void *)(uintptr_t)(i + 1),
@@ -310,5 +354,7 @@ void lxk_host_exit(void)
 		kthread_stop(pool.threads[i]);
 	kfree(pool.threads);
 	pool.threads = NULL;
+	kfree(pool.range);
+	pool.range = NULL;
 	pool.n = 0;
 }
