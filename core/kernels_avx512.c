@@ -169,12 +169,19 @@ static inline LXK_ALWAYS void transpose16x4(const uint8_t *const rp[TQ_ROWS],
  * last tile this touches addresses after the matrix: prefetches never
  * fault.
  */
+/* Where the next tile's slice for block i starts: rows follow each other. */
+static inline LXK_ALWAYS uintptr_t
+tq_next_tile(const uint8_t *const rp[TQ_ROWS], size_t i, const size_t bs)
+{
+	return (uintptr_t)rp[TQ_ROWS - 1] +
+	       ((uintptr_t)rp[1] - (uintptr_t)rp[0]) + i * TQ_ROWS * bs;
+}
+
 static inline LXK_ALWAYS void tq_prefetch_next(const int T,
 					       const uint8_t *const rp[TQ_ROWS],
 					       size_t i, const size_t bs)
 {
-	uintptr_t next = (uintptr_t)rp[TQ_ROWS - 1] +
-			 ((uintptr_t)rp[1] - (uintptr_t)rp[0]) + i * TQ_ROWS * bs;
+	uintptr_t next = tq_next_tile(rp, i, bs);
 	size_t o;
 
 #pragma GCC unroll 64
@@ -197,8 +204,7 @@ static inline LXK_ALWAYS void tq_prefetch_next_part(
 	const uint8_t *const rp[TQ_ROWS], size_t i, const size_t bs,
 	const int part, const int parts)
 {
-	uintptr_t next = (uintptr_t)rp[TQ_ROWS - 1] +
-			 ((uintptr_t)rp[1] - (uintptr_t)rp[0]) + i * TQ_ROWS * bs;
+	uintptr_t next = tq_next_tile(rp, i, bs);
 	const size_t len = TQ_ROWS * bs;
 	const size_t o0 = len * part / parts / 64 * 64;
 	const size_t o1 = part + 1 == parts ? len :
