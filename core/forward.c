@@ -801,18 +801,14 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 			float *row = s->scores + (uint64_t)t * c->n_ctx;
 			uint32_t seen = row_pos(b, t0 + t) + 1;	/* causal */
 			float max = -LX_INFINITY, inv;
-			double sum = 0.0;
 
 			for (j = 0; j < seen; j++) {
 				row[j] *= scale;
 				if (row[j] > max)
 					max = row[j];
 			}
-			for (j = 0; j < seen; j++) {
-				row[j] = lx_expf(row[j] - max);
-				sum += row[j];
-			}
-			inv = (float)(1.0 / sum);
+			inv = (float)(1.0 / lx_kernels_softmax_exp(row, seen,
+								    max));
 			for (j = 0; j < seen; j++)
 				row[j] *= inv;
 			for (; j < last; j++)
@@ -837,7 +833,7 @@ static void task_attention(void *arg, uint32_t ith, uint32_t nth,
 
 static float silu(float x)
 {
-	return x / (1.0f + lx_expf(-x));
+	return x / (1.0f + lx_expf_poly(-x));
 }
 
 /*

@@ -42,7 +42,28 @@ void lx_silu_mul(float *gate, const float *up, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		gate[i] = gate[i] / (1.0f + lx_expf(-gate[i])) * up[i];
+		gate[i] = gate[i] / (1.0f + lx_expf_poly(-gate[i])) * up[i];
+}
+
+double lx_softmax_exp(float *x, size_t n, float max)
+{
+	double sum = 0.0;
+	size_t i, k;
+
+	for (i = 0; i < n; i += 16) {
+		float v[16];
+
+		for (k = 0; k < 16; k++)
+			v[k] = i + k < n ? (x[i + k] = lx_expf_poly(x[i + k] -
+								      max)) :
+			       0.0f;
+		for (k = 0; k < 8; k++)
+			v[k] += v[k + 8];
+		for (k = 0; k < 4; k++)
+			v[k] += v[k + 4];
+		sum += (double)((v[0] + v[2]) + (v[1] + v[3]));
+	}
+	return sum;
 }
 
 /* Direct calls: a function's address would need a GOT in a PIE build. */
@@ -55,6 +76,16 @@ void lx_silu_mul_level(enum lx_cpu_level level, float *gate, const float *up,
 		lx_silu_mul_avx2(gate, up, n);
 	else
 		lx_silu_mul(gate, up, n);
+}
+
+double lx_softmax_exp_level(enum lx_cpu_level level, float *x, size_t n,
+			    float max)
+{
+	if (level >= LX_CPU_AVX512)
+		return lx_softmax_exp_avx512(x, n, max);
+	if (level >= LX_CPU_AVX2)
+		return lx_softmax_exp_avx2(x, n, max);
+	return lx_softmax_exp(x, n, max);
 }
 
 static struct lx_kernels active[LX_TYPE_COUNT];
@@ -124,4 +155,10 @@ void lx_kernels_silu_mul(float *gate, const float *up, size_t n)
 {
 	ensure_active();
 	lx_silu_mul_level(active_level, gate, up, n);
+}
+
+double lx_kernels_softmax_exp(float *x, size_t n, float max)
+{
+	ensure_active();
+	return lx_softmax_exp_level(active_level, x, n, max);
 }

@@ -58,10 +58,10 @@ void lx_kernels_fill_avx512(struct lx_kernels table[LX_TYPE_COUNT]);
 void lx_kernels_fill_avx512vnni(struct lx_kernels table[LX_TYPE_COUNT]);
 
 /*
- * gate[i] = silu(gate[i]) * up[i] for i < n, silu(x) = x / (1 + lx_expf(-x)):
- * the SwiGLU activation. lx_silu_mul is the scalar reference; the SIMD
- * versions give the same floats bit for bit (they repeat lx_expf's steps,
- * see mathfn.h).
+ * gate[i] = silu(gate[i]) * up[i] for i < n, with
+ * silu(x) = x / (1 + lx_expf_poly(-x)): the SwiGLU activation, its e^x the
+ * one llama.cpp uses there (see mathfn.h). lx_silu_mul is the scalar
+ * reference; the SIMD versions give the same floats bit for bit.
  */
 void lx_silu_mul(float *gate, const float *up, size_t n);
 void lx_silu_mul_avx2(float *gate, const float *up, size_t n);
@@ -70,6 +70,20 @@ void lx_silu_mul_avx512(float *gate, const float *up, size_t n);
 void lx_silu_mul_level(enum lx_cpu_level level, float *gate, const float *up,
 		       size_t n);
 void lx_kernels_silu_mul(float *gate, const float *up, size_t n);
+
+/*
+ * The exponentials of a softmax: x[i] = lx_expf_poly(x[i] - max) for i < n,
+ * returning their sum added as llama.cpp adds it on AVX-512: each run of 16
+ * values (zeros past n) summed in float by halves (8 + 8, 4 + 4, 2 + 2,
+ * 1 + 1), those sums in double. lx_softmax_exp is the scalar reference;
+ * the SIMD versions give the same floats and sum bit for bit.
+ */
+double lx_softmax_exp(float *x, size_t n, float max);
+double lx_softmax_exp_avx2(float *x, size_t n, float max);
+double lx_softmax_exp_avx512(float *x, size_t n, float max);
+double lx_softmax_exp_level(enum lx_cpu_level level, float *x, size_t n,
+			    float max);
+double lx_kernels_softmax_exp(float *x, size_t n, float max);
 
 /* The generic gemm: vec_dot over the tile (the scalar level uses it). */
 void lx_gemm_generic(lx_vec_dot_fn dot, size_t n, const void *w,

@@ -1087,50 +1087,92 @@ static void to_float_q6_k(const void *src, float *dst, size_t n)
 /* SwiGLU activation                                                      */
 /* ---------------------------------------------------------------------- */
 
-/* lx_expf of four floats: its steps (mathfn.h) on four doubles. */
-static inline __m128 expf4(__m128 x)
+/*
+ * lx_expf_poly of eight floats (mathfn.h): the same FMAs; j * 2^n as two
+ * products, the first exact, so that the result rounds once, as
+ * vscalefps (AVX-512) rounds it.
+ */
+static inline __m256 expf_poly8(__m256 x)
 {
-	const __m256d z = _mm256_cvtps_pd(x);
-	const __m256d shift = _mm256_set1_pd(LX_EXPF_SHIFT);
-	const __m256d t = _mm256_mul_pd(z, _mm256_set1_pd(LX_32_LN2));
-	const __m256d u = _mm256_add_pd(t, shift);
-	const __m256d f = _mm256_sub_pd(t, _mm256_sub_pd(u, shift));
-	const __m256i kb = _mm256_castpd_si256(u);
-	const __m256i j = _mm256_and_si256(kb, _mm256_set1_epi64x(31));
-	__m256d sc, p;
-	__m128 r, in, big;
+	const __m256 shift = _mm256_set1_ps(LX_EXPP_SHIFT);
+	const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(LX_EXPP_LOG2E),
+					 shift);
+	const __m256 n = _mm256_sub_ps(z, shift);
+	const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(LX_EXPP_LN2_LO),
+		_mm256_fnmadd_ps(n, _mm256_set1_ps(LX_EXPP_LN2_HI), x));
+	const __m256 u = _mm256_mul_ps(b, b);
+	const __m256 j = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(
+		_mm256_set1_ps(LX_EXPP_C5), b, _mm256_set1_ps(LX_EXPP_C4)), u,
+		_mm256_fmadd_ps(_mm256_set1_ps(LX_EXPP_C3), b,
+				_mm256_set1_ps(LX_EXPP_C2))), u,
+		_mm256_fmadd_ps(_mm256_set1_ps(LX_EXPP_C1), b,
+				_mm256_set1_ps(1.0f)));
+	/* n = r + m, |m| <= 100: j * 2^r is exact, times 2^m rounds */
+	const __m256 m = _mm256_min_ps(_mm256_max_ps(n,
+		_mm256_set1_ps(-100.0f)), _mm256_set1_ps(100.0f));
+	const __m256i bias = _mm256_set1_epi32(127);
+	const __m256 pr = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(
+		_mm256_cvtps_epi32(_mm256_sub_ps(n, m)), bias), 23));
+	const __m256 pm = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(
+		_mm256_cvtps_epi32(m), bias), 23));
+	const __m256 far = _mm256_cmp_ps(_mm256_andnot_ps(
+		_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+	const __m256 inf = _mm256_and_ps(_mm256_cmp_ps(n, _mm256_setzero_ps(),
+		_CMP_GT_OQ), _mm256_set1_ps(LX_INFINITY));
 
-	sc = _mm256_castsi256_pd(_mm256_add_epi64(
-		_mm256_i64gather_epi64((const long long *)lx_exp2_32, j, 8),
-		_mm256_slli_epi64(_mm256_sub_epi64(kb, j), 47)));
-	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P2),
-			  _mm256_mul_pd(f, _mm256_set1_pd(LX_EXPF_P3)));
-	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P1), _mm256_mul_pd(f, p));
-	p = _mm256_add_pd(_mm256_set1_pd(LX_EXPF_P0), _mm256_mul_pd(f, p));
-	p = _mm256_mul_pd(f, p);
-	r = _mm256_cvtpd_ps(_mm256_add_pd(sc, _mm256_mul_pd(sc, p)));
-	/* outside (-104, 89): 0 or +inf, NaN stays NaN (x + x) */
-	in = _mm_and_ps(_mm_cmp_ps(x, _mm_set1_ps(-104.0f), _CMP_GT_OQ),
-			_mm_cmp_ps(x, _mm_set1_ps(89.0f), _CMP_LT_OQ));
-	big = _mm_and_ps(_mm_cmp_ps(x, _mm_setzero_ps(), _CMP_GT_OQ),
-			 _mm_set1_ps(LX_INFINITY));
-	big = _mm_blendv_ps(big, _mm_add_ps(x, x),
-			    _mm_cmp_ps(x, x, _CMP_UNORD_Q));
-	return _mm_blendv_ps(big, r, in);
+	return _mm256_blendv_ps(_mm256_mul_ps(_mm256_mul_ps(j, pr), pm), inf,
+				far);
 }
 
 void lx_silu_mul_avx2(float *gate, const float *up, size_t n)
 {
-	const __m128 one = _mm_set1_ps(1.0f), neg = _mm_set1_ps(-0.0f);
+	const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
 	size_t i;
 
-	for (i = 0; i + 4 <= n; i += 4) {
-		__m128 x = _mm_loadu_ps(gate + i);
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 x = _mm256_loadu_ps(gate + i);
 
-		_mm_storeu_ps(gate + i, _mm_mul_ps(_mm_div_ps(x, _mm_add_ps(
-			one, expf4(_mm_xor_ps(x, neg)))), _mm_loadu_ps(up + i)));
+		_mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(x,
+			_mm256_add_ps(one, expf_poly8(_mm256_xor_ps(x, neg)))),
+			_mm256_loadu_ps(up + i)));
 	}
 	lx_silu_mul(gate + i, up + i, n - i);
+}
+
+/* The lanes k < n of eight (all ones or zero), for masked loads. */
+static inline __m256i lanes_below(size_t n)
+{
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)LX_MIN(n, 8)),
+				  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+double lx_softmax_exp_avx2(float *x, size_t n, float max)
+{
+	const __m256 vmax = _mm256_set1_ps(max);
+	double sum = 0.0;
+	size_t i;
+
+	for (i = 0; i < n; i += 16) {
+		const __m256i m0 = lanes_below(n - i);
+		const __m256i m1 = lanes_below(n - i > 8 ? n - i - 8 : 0);
+		__m256 e0 = expf_poly8(_mm256_sub_ps(_mm256_maskload_ps(x + i,
+							m0), vmax));
+		__m256 e1 = expf_poly8(_mm256_sub_ps(_mm256_maskload_ps(
+							x + i + 8, m1), vmax));
+		__m128 h;
+
+		e0 = _mm256_and_ps(e0, _mm256_castsi256_ps(m0));
+		e1 = _mm256_and_ps(e1, _mm256_castsi256_ps(m1));
+		_mm256_maskstore_ps(x + i, m0, e0);
+		_mm256_maskstore_ps(x + i + 8, m1, e1);
+		/* 8 + 8, 4 + 4, then (0 + 2) + (1 + 3) */
+		e0 = _mm256_add_ps(e0, e1);
+		h = _mm_add_ps(_mm256_castps256_ps128(e0),
+			       _mm256_extractf128_ps(e0, 1));
+		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+		sum += (double)_mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+	}
+	return sum;
 }
 
 void lx_kernels_fill_avx2(struct lx_kernels table[LX_TYPE_COUNT])

@@ -1863,61 +1863,71 @@ TQ_GEMM(q6_k, q6_k_t16, LX_QK_K)
 /* ---------------------------------------------------------------------- */
 
 #ifndef LXK_VNNI
-/* lx_expf of eight floats: its steps (mathfn.h) on eight doubles. */
-static inline __m256 expf8(__m256 x)
+/* lx_expf_poly of sixteen floats (mathfn.h): the same FMAs, vscalefps. */
+static inline __m512 expf_poly16(__m512 x)
 {
-	const __m512d z = _mm512_cvtps_pd(x);
-	const __m512d shift = _mm512_set1_pd(LX_EXPF_SHIFT);
-	const __m512d t = _mm512_mul_pd(z, _mm512_set1_pd(LX_32_LN2));
-	const __m512d u = _mm512_add_pd(t, shift);
-	const __m512d f = _mm512_sub_pd(t, _mm512_sub_pd(u, shift));
-	const __m512i kb = _mm512_castpd_si512(u);
-	const __m512i j = _mm512_and_si512(kb, _mm512_set1_epi64(31));
-	const int64_t *tab = (const int64_t *)lx_exp2_32;
-	__m512i e;
-	__m512d sc, p;
-	__m256 r, big;
-	__mmask8 in;
+	const __m512 shift = _mm512_set1_ps(LX_EXPP_SHIFT);
+	const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(LX_EXPP_LOG2E),
+					 shift);
+	const __m512 n = _mm512_sub_ps(z, shift);
+	const __m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(LX_EXPP_LN2_LO),
+		_mm512_fnmadd_ps(n, _mm512_set1_ps(LX_EXPP_LN2_HI), x));
+	const __m512 u = _mm512_mul_ps(b, b);
+	const __m512 j = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(
+		_mm512_set1_ps(LX_EXPP_C5), b, _mm512_set1_ps(LX_EXPP_C4)), u,
+		_mm512_fmadd_ps(_mm512_set1_ps(LX_EXPP_C3), b,
+				_mm512_set1_ps(LX_EXPP_C2))), u,
+		_mm512_fmadd_ps(_mm512_set1_ps(LX_EXPP_C1), b,
+				_mm512_set1_ps(1.0f)));
+	const __mmask16 far = _mm512_cmp_ps_mask(_mm512_abs_ps(n),
+		_mm512_set1_ps(192.0f), _CMP_GT_OQ);
+	const __mmask16 pos = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(),
+						 _CMP_GT_OQ);
 
-	/* the table's 32 entries: bits 0-3 of j pick among 16, bit 4 a half */
-	e = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(j,
-					_mm512_set1_epi64(16)),
-		_mm512_permutex2var_epi64(_mm512_loadu_si512(tab), j,
-					  _mm512_loadu_si512(tab + 8)),
-		_mm512_permutex2var_epi64(_mm512_loadu_si512(tab + 16), j,
-					  _mm512_loadu_si512(tab + 24)));
-	sc = _mm512_castsi512_pd(_mm512_add_epi64(e, _mm512_slli_epi64(
-		_mm512_sub_epi64(kb, j), 47)));
-	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P2),
-			  _mm512_mul_pd(f, _mm512_set1_pd(LX_EXPF_P3)));
-	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P1), _mm512_mul_pd(f, p));
-	p = _mm512_add_pd(_mm512_set1_pd(LX_EXPF_P0), _mm512_mul_pd(f, p));
-	p = _mm512_mul_pd(f, p);
-	r = _mm512_cvtpd_ps(_mm512_add_pd(sc, _mm512_mul_pd(sc, p)));
-	/* outside (-104, 89): 0 or +inf, NaN stays NaN (x + x) */
-	in = _mm256_cmp_ps_mask(x, _mm256_set1_ps(-104.0f), _CMP_GT_OQ) &
-	     _mm256_cmp_ps_mask(x, _mm256_set1_ps(89.0f), _CMP_LT_OQ);
-	big = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(x, _mm256_setzero_ps(),
-						     _CMP_GT_OQ),
-				  _mm256_set1_ps(LX_INFINITY));
-	big = _mm256_mask_add_ps(big, _mm256_cmp_ps_mask(x, x, _CMP_UNORD_Q),
-				 x, x);
-	return _mm256_mask_blend_ps(in, big, r);
+	return _mm512_mask_blend_ps(far, _mm512_scalef_ps(j, n),
+		_mm512_maskz_mov_ps(pos, _mm512_set1_ps(LX_INFINITY)));
 }
 
 void lx_silu_mul_avx512(float *gate, const float *up, size_t n)
 {
-	const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+	const __m512 one = _mm512_set1_ps(1.0f);
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i += 8) {
-		__m256 x = _mm256_loadu_ps(gate + i);
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m512 x = _mm512_loadu_ps(gate + i);
 
-		_mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(x,
-			_mm256_add_ps(one, expf8(_mm256_xor_ps(x, neg)))),
-			_mm256_loadu_ps(up + i)));
+		_mm512_storeu_ps(gate + i, _mm512_mul_ps(_mm512_div_ps(x,
+			_mm512_add_ps(one, expf_poly16(_mm512_sub_ps(
+				_mm512_setzero_ps(), x)))),
+			_mm512_loadu_ps(up + i)));
 	}
 	lx_silu_mul(gate + i, up + i, n - i);
+}
+
+double lx_softmax_exp_avx512(float *x, size_t n, float max)
+{
+	const __m512 vmax = _mm512_set1_ps(max);
+	double sum = 0.0;
+	size_t i;
+
+	for (i = 0; i < n; i += 16) {
+		const __mmask16 m = n - i >= 16 ? 0xffff :
+				    (__mmask16)((1u << (n - i)) - 1);
+		const __m512 e = _mm512_maskz_mov_ps(m, expf_poly16(
+			_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmax)));
+		__m256 o;
+		__m128 h;
+
+		_mm512_mask_storeu_ps(x + i, m, e);
+		/* 8 + 8, 4 + 4, then (0 + 2) + (1 + 3) */
+		o = _mm256_add_ps(_mm512_castps512_ps256(e),
+				  _mm512_extractf32x8_ps(e, 1));
+		h = _mm_add_ps(_mm256_castps256_ps128(o),
+			       _mm256_extractf128_ps(o, 1));
+		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+		sum += (double)_mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+	}
+	return sum;
 }
 #endif
 

@@ -32,6 +32,14 @@ static inline double u2d(uint64_t u)
 	return b.f;
 }
 
+static inline float u2f(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
 #define LX_MANT_MASK	(0x000fffffffffffffULL)
 #define LX_ABS_MASK	(0x7fffffffffffffffULL)
 #define LX_EXP_INF	(0x7ff0000000000000ULL)
@@ -793,6 +801,62 @@ float lx_expf(float x)
 	}
 	p = exp_core(z, &sc);
 	return (float)(sc + sc * p);
+}
+
+/*
+ * The product of two floats is exact in a double, so only the sum rounds
+ * twice (to double, then to float). That goes wrong only when the double
+ * sum lands exactly halfway between two floats while the exact sum is not
+ * there: then the double is moved one step towards the exact sum, which the
+ * error of the addition (Knuth's two-sum) tells.
+ */
+float lx_fmaf(float a, float b, float c)
+{
+	double p = (double)a * b, s = p + c, bb, err;
+	uint64_t u = d2u(s);
+
+	/* 29 bits below float precision: exactly ...1000...0 is a tie */
+	if ((u & 0x1fffffffull) != 0x10000000ull ||
+	    ((u >> 52) & 0x7ff) == 0x7ff)
+		return (float)s;
+	bb = s - p;
+	err = (p - (s - bb)) + (c - bb);
+	if (err != 0.0)
+		u += (err > 0.0) == (s > 0.0) ? 1 : -1;
+	return (float)u2d(u);
+}
+
+/* j * 2^n, rounded once: every partial product but the last is exact. */
+static float scale_pow2f(float j, int n)
+{
+	float s = j;
+
+	if (n > 100) {
+		s *= u2f((uint32_t)(n - 100 + 127) << 23);
+		n = 100;
+	} else if (n < -100) {
+		s *= u2f((uint32_t)(n + 100 + 127) << 23);
+		n = -100;
+	}
+	return s * u2f((uint32_t)(n + 127) << 23);
+}
+
+float lx_expf_poly(float x)
+{
+	float z, n, b, u, j;
+
+	z = lx_fmaf(x, LX_EXPP_LOG2E, LX_EXPP_SHIFT);
+	n = z - LX_EXPP_SHIFT;
+	if (n != n)
+		return x + x;
+	if (lx_fabsf(n) > 192.0f)
+		return n > 0.0f ? LX_INFINITY : 0.0f;
+	b = lx_fmaf(-n, LX_EXPP_LN2_LO, lx_fmaf(-n, LX_EXPP_LN2_HI, x));
+	u = b * b;
+	j = lx_fmaf(lx_fmaf(lx_fmaf(LX_EXPP_C5, b, LX_EXPP_C4), u,
+			    lx_fmaf(LX_EXPP_C3, b, LX_EXPP_C2)), u,
+		    lx_fmaf(LX_EXPP_C1, b, 1.0f));
+	return scale_pow2f(j, (int)n);
 }
 
 float lx_logf(float x)

@@ -45,6 +45,33 @@ float lx_fabsf(float x);
 #define LX_EXPF_P3	(0x1.3b2ab6fba1298p-27)
 extern const uint64_t lx_exp2_32[32];
 
+/*
+ * e^x as llama.cpp computes it for SiLU and softmax on CPUs with AVX-512
+ * (ggml's vectorised expf, from Arm's optimized-routines), so that those
+ * floats, and the activations quantized from them, round the same way as
+ * the reference's. Within 2.3 ulp of e^x (tests/test_mathfn.c). For
+ * |n| <= 192, with every step a float FMA (one rounding):
+ *   z = x * LOG2E + SHIFT; n = z - SHIFT (x / ln2 rounded to an integer);
+ *   b = (x - n * LN2_HI) - n * LN2_LO; u = b * b;
+ *   j = ((C5 b + C4) u + (C3 b + C2)) u + (C1 b + 1);
+ *   result = j * 2^n, rounded once.
+ * |n| > 192 gives 0 (n < 0) or +inf; NaN stays NaN. The SIMD kernels repeat
+ * these steps with FMA instructions and give the same bits.
+ */
+float lx_expf_poly(float x);
+#define LX_EXPP_LOG2E	(0x1.715476p+0f)
+#define LX_EXPP_SHIFT	(0x1.8p23f)
+#define LX_EXPP_LN2_HI	(0x1.62e4p-1f)
+#define LX_EXPP_LN2_LO	(0x1.7f7d1cp-20f)
+#define LX_EXPP_C5	(0x1.0e4020p-7f)
+#define LX_EXPP_C4	(0x1.573e2ep-5f)
+#define LX_EXPP_C3	(0x1.555e66p-3f)
+#define LX_EXPP_C2	(0x1.fffdb6p-2f)
+#define LX_EXPP_C1	(0x1.ffffecp-1f)
+
+/* a * b + c rounded once (results in the normal range, or exact sums). */
+float lx_fmaf(float a, float b, float c);
+
 /* IEEE helpers without libc. */
 bool lx_isnan(double x);
 bool lx_isinf(double x);

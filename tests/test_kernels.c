@@ -414,18 +414,25 @@ static void test_to_float(int level, const struct lx_kernels *k, uint32_t t)
 /* ---------------------------------------------------------------------- */
 
 /*
+ * Values at the edges of lx_expf_poly's range: overflow past 88.72,
+ * subnormal results below -87.3, the scaling split at |n| = 100, n = +-192
+ * (x ~ +-133), tiny and zero arguments.
+ */
+static const float exp_edge[20] = {
+	0.0f, -0.0f, 1.0f, -1.0f, 88.72f, 88.73f, -87.33f, -88.9f,
+	-103.9f, -104.0f, 69.3f, -69.3f, 70.0f, -70.0f, 133.0f,
+	-133.0f, 134.0f, -134.0f, 1e-40f, -1e-30f,
+};
+
+/*
  * The SwiGLU activation of a level against the scalar one, bit for bit:
  * random values over the range where exp neither overflows nor vanishes,
- * the edges of lx_expf's range (-104, 89) and past them, zeros, infinities
- * and NaN, at lengths that leave every tail size.
+ * the edges of lx_expf_poly's range and past them, zeros, infinities and
+ * NaN, at lengths that leave every tail size.
  */
 static void test_silu_mul(int level)
 {
-	static const float edge[] = {
-		0.0f, -0.0f, 1.0f, -1.0f, 88.9f, -88.9f, 89.0f, -89.0f,
-		103.9f, -103.9f, 104.0f, -104.0f, 200.0f, -200.0f, 1e-30f,
-		-1e-30f, 1e-40f, 87.33f, 88.72f, -88.72f,
-	};
+	const float *edge = exp_edge;
 	float g[301], a[301], b[301], up[301];
 	size_t n, i, cases = 0;
 	int bad = 0;
@@ -456,6 +463,54 @@ static void test_silu_mul(int level)
 	       level_name(level), cases, bad ? " (FAILED)" : "");
 }
 
+/*
+ * The softmax exponentials of a level against the scalar ones, bit for bit
+ * (values and sum), at every length up to 70 and a few longer rows, with
+ * edge values; and the scalar sum against exp() summed in double.
+ */
+static void test_softmax_exp(int level)
+{
+	static float x[1000], a[1000], b[1000];
+	size_t lens[] = { 0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 64, 70, 511,
+			  1000 };
+	size_t li, i, cases = 0;
+	int bad = 0, off = 0;
+
+	for (li = 0; li < sizeof(lens) / sizeof(lens[0]) + 70; li++) {
+		size_t n = li < 14 ? lens[li] : li - 14;
+		float max = -LX_INFINITY;
+		double sa, sb, want = 0.0;
+
+		for (i = 0; i < n; i++) {
+			x[i] = i % 5 == 2 ? exp_edge[(i / 5) % 20] / 2.0f :
+			       rndf(-40.0f, 8.0f);
+			if (x[i] > max)
+				max = x[i];
+		}
+		for (i = 0; i < n; i++) {
+			a[i] = b[i] = x[i];
+			want += exp((double)x[i] - max);
+		}
+		sa = lx_softmax_exp(a, n, max);
+		sb = lx_softmax_exp_level((enum lx_cpu_level)level, b, n, max);
+		for (i = 0; i < n; i++, cases++)
+			if (!same_bits(a[i], b[i]) && bad++ < 5)
+				printf("  %s softmax_exp: n %zu, x[%zu] = %a: %a != %a\n",
+				       level_name(level), n, i, x[i], b[i], a[i]);
+		if (memcmp(&sa, &sb, sizeof(sa)) && bad++ < 5)
+			printf("  %s softmax_exp: n %zu, sum %a != %a\n",
+			       level_name(level), n, sb, sa);
+		if (fabs(sa - want) > 1e-6 * want && off++ < 3)
+			printf("  softmax_exp: n %zu, sum %.9g, exp() gives %.9g\n",
+			       n, sa, want);
+	}
+	CHECK(bad == 0, "%s softmax_exp: %d values differ", level_name(level),
+	      bad);
+	CHECK(off == 0, "softmax_exp: %d sums off by more than 1e-6", off);
+	printf("  %-10s softmax_exp %zu values and their sums, == scalar bit for bit%s\n",
+	       level_name(level), cases, bad ? " (FAILED)" : "");
+}
+
 int main(void)
 {
 	static struct lx_kernels scalar[LX_TYPE_COUNT], simd[LX_TYPE_COUNT];
@@ -471,6 +526,7 @@ int main(void)
 	for (level = LX_CPU_AVX2; level <= have && level < LX_CPU_LEVELS;
 	     level++) {
 		test_silu_mul(level);
+		test_softmax_exp(level);
 		lx_kernels_table((enum lx_cpu_level)level, simd);
 		for (t = 0; t < LX_TYPE_COUNT; t++) {
 			const struct lx_type_traits *tt = tr(t);

@@ -244,6 +244,91 @@ static void test_expf(void)
 	      "expf subnormal %g", lx_expf(-100.0f));
 }
 
+/*
+ * The e^x of SiLU and softmax (llama.cpp's, see mathfn.h): Arm's routine
+ * states 1.45 ulp plus 0.5 for the final rounding; this form, which adds
+ * the 1 inside the polynomial, measured 2.23 ulp. The bound is 2.5.
+ */
+static void test_expf_poly(void)
+{
+	struct err_stat st;
+	const long n = 2000000;
+	long i;
+	size_t k;
+
+	stat_init(&st, 24);
+	for (i = 0; i < n; i++) {
+		float x = (float)(-104.0 + 193.0 * (double)i / (double)(n - 1));
+
+		acc(&st, lx_expf_poly(x), exp((double)x), x);
+	}
+	for (i = 0; i < 1000000; i++) {
+		float x = f_of((uint32_t)rng());
+
+		if (!(x > -104.0f && x < 89.0f))
+			continue;
+		acc(&st, lx_expf_poly(x), exp((double)x), x);
+	}
+	for (k = 0; k < NSPEC_F; k++)
+		acc(&st, lx_expf_poly(specials_f[k]), exp((double)specials_f[k]),
+		    specials_f[k]);
+	report("lx_expf_poly", &st, "[-104, 89] + random floats in it + specials",
+	       2.5);
+	CHECK(lx_expf_poly(-INFINITY) == 0.0f, "expf_poly(-inf)");
+	CHECK(lx_expf_poly(INFINITY) == INFINITY, "expf_poly(inf)");
+	CHECK(isnan(lx_expf_poly(NAN)), "expf_poly(nan)");
+	CHECK(lx_expf_poly(0.0f) == 1.0f && lx_expf_poly(-0.0f) == 1.0f,
+	      "expf_poly(0)");
+	CHECK(lx_expf_poly(88.8f) == INFINITY && lx_expf_poly(200.0f) ==
+	      INFINITY, "expf_poly overflow");
+	CHECK(lx_expf_poly(-104.0f) == 0.0f && lx_expf_poly(-200.0f) == 0.0f,
+	      "expf_poly underflow");
+	CHECK(lx_expf_poly(-100.0f) > 0.0f && lx_expf_poly(-100.0f) < FLT_MIN,
+	      "expf_poly subnormal %g", lx_expf_poly(-100.0f));
+}
+
+/*
+ * lx_fmaf against libm's fmaf, bit for bit: random operands of nearby
+ * magnitudes (where the sum rounds), and products that sit exactly halfway
+ * between two floats with a tiny addend above or below (where rounding the
+ * double sum again would go wrong).
+ */
+static void test_fmaf(void)
+{
+	long i, bad = 0, ties = 0;
+
+	for (i = 0; i < 3000000; i++) {
+		float a, b, c, got, want;
+
+		if (i % 3 == 2) {
+			/* (1 + 2^-k)^2 = 1 + 2^(1-k) + 2^-2k: a tie for k = 12 */
+			int k = 12 + (int)(rng() % 2);
+
+			a = 1.0f + ldexpf(1.0f, -k) * (float)(1 + rng() % 2);
+			b = a * (rng() % 2 ? 1.0f : -1.0f);
+			c = ldexpf((float)(rng() % 64) - 32.0f,
+				   -40 - (int)(rng() % 60));
+			ties++;
+		} else {
+			a = (float)urange(-4.0, 4.0) * ldexpf(1.0f, (int)(rng() % 40) - 20);
+			b = (float)urange(-4.0, 4.0) * ldexpf(1.0f, (int)(rng() % 40) - 20);
+			c = (float)urange(-4.0, 4.0) * ldexpf(1.0f, (int)(rng() % 60) - 30);
+		}
+		got = lx_fmaf(a, b, c);
+		want = fmaf(a, b, c);
+		if (!same(got, want) && bad++ < 5)
+			printf("  lx_fmaf(%a, %a, %a) = %a, libm %a\n", a, b, c,
+			       got, want);
+	}
+	CHECK(bad == 0, "lx_fmaf: %ld of 3000000 differ from fmaf", bad);
+	CHECK(lx_fmaf(1.0f + 0x1p-12f, 1.0f + 0x1p-12f, 0x1p-60f) ==
+	      1.0f + 0x1p-11f + 0x1p-23f, "lx_fmaf tie rounded up");
+	CHECK(lx_fmaf(1.0f + 0x1p-12f, 1.0f + 0x1p-12f, -0x1p-60f) ==
+	      1.0f + 0x1p-11f, "lx_fmaf tie rounded down");
+	printf("lx_fmaf: %ld of 3000000 differ from fmaf (%ld near ties)\n",
+	       bad, ties);
+}
+
 static void test_logf(void)
 {
 	struct err_stat st;
@@ -731,6 +816,8 @@ int main(void)
 	printf("reference for double functions: %s\n",
 	       REF_LD ? "long double libm (x87 64-bit)" : "double libm");
 	test_expf();
+	test_expf_poly();
+	test_fmaf();
 	test_logf();
 	test_tanhf();
 	test_erff();
