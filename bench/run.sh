@@ -151,14 +151,22 @@ bw_reading() {
 # 28 to 55 GB/s came minutes apart. So the fraction of the bound comes from
 # short 2-thread tg runs each between two bandwidth readings, three such
 # pairs per type (the median is reported), not from one reading for all.
+# A fresh array's rate also depends on where its pages land (25 to 52 GB/s
+# from one allocation to the next, each steady for its whole run), so each
+# reading is taken twice: on the array, and on the model file's own pages
+# (bandwidth -f), the memory generation actually reads.
 # $1 model, $2 file prefix; LLAMUX_CPU passes through.
 paired_tg() {
 	local k
 	for k in 1 2 3; do
 		bw_reading 2 "bench/out/$2-bw$k-before.txt"
+		"$bw" -f "$1" -t 2 >"bench/out/$2-fbw$k-before.txt" ||
+			die "bandwidth -f $1 failed"
 		"$llamux" bench -m "$1" -p 0 -n "$n_gen" -t 2 -r 2 \
 			--first-token=0 -o csv >"bench/out/$2-tg$k.csv" ||
 			die "llamux bench failed on $1"
+		"$bw" -f "$1" -t 2 >"bench/out/$2-fbw$k-after.txt" ||
+			die "bandwidth -f $1 failed"
 		bw_reading 2 "bench/out/$2-bw$k-after.txt"
 	done
 }
@@ -250,31 +258,41 @@ peak_rss() {
 	sed -n 's/^llamux bench: peak RSS: \(.*\)$/\1/p' "$1" | tail -n 1
 }
 
-# The paired runs of prefix $1 (bytes per token $2): "pct bound tg all" of
-# the median pair by fraction of the bound, "all" listing the three.
+# The 2-thread reading in file $1, or x.
+bw2_of() {
+	local v
+	v=$(awk '/^2 threads:/ { print $3 }' "$1" 2>/dev/null)
+	echo "${v:-x}"
+}
+
+# The paired runs of prefix $1 (bytes per token $2): "pct bound tg fpct all"
+# of the median pair by fraction of the array bound, fpct the same run's
+# fraction of the model file's read rate, "all" listing the three.
 paired() {
-	local k tgk b0 b1
+	local k tgk
 	for k in 1 2 3; do
 		tgk=$(csv_get "bench/out/$1-tg$k.csv" 0 "$n_gen" 2 avg_ts)
-		b0=$(awk '/^2 threads:/ { print $3 }' "bench/out/$1-bw$k-before.txt")
-		b1=$(awk '/^2 threads:/ { print $3 }' "bench/out/$1-bw$k-after.txt")
-		echo "${tgk:-x} ${b0:-x} ${b1:-x}"
+		echo "${tgk:-x} $(bw2_of "bench/out/$1-bw$k-before.txt")" \
+		     "$(bw2_of "bench/out/$1-bw$k-after.txt")" \
+		     "$(bw2_of "bench/out/$1-fbw$k-before.txt")" \
+		     "$(bw2_of "bench/out/$1-fbw$k-after.txt")"
 	done | awk -v bpt="$2" '
-	$1 == "x" || $2 == "x" || $3 == "x" { bad = 1 }
+	/x/ { bad = 1 }
 	{
-		bw[NR] = ($2 + $3) / 2; tg[NR] = $1
+		bw[NR] = ($2 + $3) / 2; tg[NR] = $1; fbw[NR] = ($4 + $5) / 2
 		pct[NR] = bw[NR] > 0 ? 100 * $1 * bpt / (bw[NR] * 1e9) : 0
-		all = all (NR > 1 ? ", " : "") sprintf("%.2f t/s (%.1f → %.1f GB/s)", $1, $2, $3)
+		fpct[NR] = fbw[NR] > 0 ? 100 * $1 * bpt / (fbw[NR] * 1e9) : 0
+		all = all (NR > 1 ? ", " : "") sprintf("%.2f t/s (array %.1f → %.1f GB/s, file %.1f → %.1f GB/s)", $1, $2, $3, $4, $5)
 	}
 	END {
-		if (bad || NR != 3 || bpt == "") { print "n/a n/a n/a n/a"; exit }
+		if (bad || NR != 3 || bpt == "") { print "n/a n/a n/a n/a n/a"; exit }
 		m = 1
 		for (i = 1; i <= 3; i++) {
 			below = 0
 			for (j = 1; j <= 3; j++) below += pct[j] < pct[i]
 			if (below == 1) m = i
 		}
-		printf "%.0f%% %.2f %.2f %s\n", pct[m], bw[m] * 1e9 / bpt, tg[m], all
+		printf "%.0f%% %.2f %.2f %.0f%% %s\n", pct[m], bw[m] * 1e9 / bpt, tg[m], fpct[m], all
 	}'
 }
 
@@ -295,8 +313,8 @@ tg=tg$n_gen
 	echo
 	echo "Written by \`bench/run.sh\`; run it again rather than editing this file."
 	echo
-	echo "| type | file size | $pp t=1 | $pp t=2 | $tg t=1 | $tg t=2 | llama.cpp pp512 t=1 | llama.cpp pp512 t=2 | llama.cpp tg128 t=1 | llama.cpp tg128 t=2 | $pp ours/llama.cpp t=2 | $tg ours/llama.cpp t=2 | bytes read per token | tg bound t=2 | $tg t=2 % of bound | llama.cpp tg128 t=2 % of its bound | first token t=2 | peak RSS |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| type | file size | $pp t=1 | $pp t=2 | $tg t=1 | $tg t=2 | llama.cpp pp512 t=1 | llama.cpp pp512 t=2 | llama.cpp tg128 t=1 | llama.cpp tg128 t=2 | $pp ours/llama.cpp t=2 | $tg ours/llama.cpp t=2 | bytes read per token | tg bound t=2 | $tg t=2 % of bound | $tg t=2 % of the model file's read rate | llama.cpp tg128 t=2 % of its bound | first token t=2 | peak RSS |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for t in $types; do
 		m=$(model_path "$t")
 		csv=bench/out/$t.csv
@@ -309,21 +327,21 @@ tg=tg$n_gen
 		read -r lpp1 lpp1sd lpp2 lpp2sd ltg1 ltg1sd ltg2 ltg2sd <<<"$(llamacpp "$t")"
 		ft=$(first_token "$err" 2)
 		rss=$(peak_rss "$err")
-		read -r ppct pbound _ pall <<<"$(paired "$t-paired" "$bpt")"
+		read -r ppct pbound _ pfpct pall <<<"$(paired "$t-paired" "$bpt")"
 		paired_notes="${paired_notes:-}${paired_notes:+; }$t: $pall"
 		awk -v t="$t" -v size="$(size_of "$m")" \
 			-v ours="$(pm "$pp1" "$pp1sd") | $(pm "$pp2" "$pp2sd") | $(pm "$tg1" "$tg1sd") | $(pm "$tg2" "$tg2sd")" \
 			-v theirs="$lpp1 ± $lpp1sd | $lpp2 ± $lpp2sd | $ltg1 ± $ltg1sd | $ltg2 ± $ltg2sd" \
 			-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-			-v bpt="$bpt" -v ppct="$ppct" -v pbound="$pbound" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
+			-v bpt="$bpt" -v ppct="$ppct" -v pbound="$pbound" -v pfpct="$pfpct" -v lbw2="$llamacpp_bw2" -v ft="${ft:-n/a}" -v rss="${rss:-n/a}" '
 		function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 		BEGIN {
 			lbound = bpt == "" ? "" : lbw2 * 1e9 / bpt
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				t, size, ours, theirs, ratio(pp2, lpp2), ratio(tg2, ltg2),
 				bpt == "" ? "n/a" : sprintf("%.1f MB", bpt / 1e6),
 				pbound == "n/a" ? "n/a" : sprintf("%.2f t/s", pbound),
-				ppct,
+				ppct, pfpct,
 				lbound == "" ? "n/a" : sprintf("%.0f%%", 100 * ltg2 / lbound),
 				ft, rss
 		}'
@@ -332,8 +350,8 @@ tg=tg$n_gen
 		echo
 		echo "Without AVX-512 VNNI (\`LLAMUX_CPU=avx512\`; llama.cpp's machine has none), 2 threads:"
 		echo
-		echo "| type | $pp t=2 | $tg t=2 | $pp ours/llama.cpp | $tg ours/llama.cpp | $tg % of bound | first token |"
-		echo "|---|---:|---:|---:|---:|---:|---:|"
+		echo "| type | $pp t=2 | $tg t=2 | $pp ours/llama.cpp | $tg ours/llama.cpp | $tg % of bound | $tg % of the model file's read rate | first token |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 		for t in $types; do
 			csv=bench/out/$t-novnni.csv
 			[ -f "$csv" ] || continue
@@ -342,15 +360,15 @@ tg=tg$n_gen
 			bpt=$(csv_get "$csv" "" "" "" model_bytes_per_token)
 			read -r _ _ lpp2 _ _ _ ltg2 _ <<<"$(llamacpp "$t")"
 			ft=$(first_token "bench/out/$t-novnni.err" 2)
-			read -r ppct _ _ pall <<<"$(paired "$t-novnni-paired" "$bpt")"
+			read -r ppct _ _ pfpct pall <<<"$(paired "$t-novnni-paired" "$bpt")"
 			novnni_notes="${novnni_notes:-}${novnni_notes:+; }$t: $pall"
 			awk -v t="$t" -v pp="$(pm "$pp2" "$pp2sd")" -v tg="$(pm "$tg2" "$tg2sd")" \
 				-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
-				-v ppct="$ppct" -v ft="${ft:-n/a}" '
+				-v ppct="$ppct" -v pfpct="$pfpct" -v ft="${ft:-n/a}" '
 			function ratio(a, b) { return a == "" ? "n/a" : sprintf("%.2f", a / b) }
 			BEGIN {
-				printf "| %s | %s | %s | %s | %s | %s | %s |\n", t, pp, tg,
-					ratio(pp2, lpp2), ratio(tg2, ltg2), ppct, ft
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", t, pp, tg,
+					ratio(pp2, lpp2), ratio(tg2, ltg2), ppct, pfpct, ft
 			}'
 		done
 	fi
@@ -359,7 +377,7 @@ tg=tg$n_gen
 	echo "- llamux: git commit $commit, CPU level ${level:-unknown}"
 	echo "- CPU: ${cpu:-unknown} ($(nproc) CPUs online), load average $load at the start"
 	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5) at the end: $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads"
-	echo "- % of bound: three 2-thread runs \`llamux bench -p 0 -n $n_gen -t 2 -r 2\` per type, each between two 2-thread bandwidth readings; a run's bound is the mean of its two readings / bytes read per token; the table shows the median run and its bound. Runs (tg, readings before → after): ${paired_notes:-none}"
+	echo "- % of bound: three 2-thread runs \`llamux bench -p 0 -n $n_gen -t 2 -r 2\` per type, each between two 2-thread bandwidth readings; a run's bound is the mean of its two readings / bytes read per token; the table shows the median run and its bound. % of the model file's read rate: the same run against \`bandwidth -f MODEL -t 2\` (the model's own mapped pages summed the same way, best of 5), read right before and after it. Runs (tg, readings before → after): ${paired_notes:-none}"
 	if [ -n "${novnni_notes:-}" ]; then
 		echo "- the same without VNNI: $novnni_notes"
 	fi
