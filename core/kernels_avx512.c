@@ -34,7 +34,7 @@
  * kernels_avx512vnni.c compiles this file again with LXK_VNNI: there the
  * Q4_0 and Q8_0 products use vpdpbusd, with the same integer sums.
  *
- * F32 uses 512-bit FMAs; F16 and BF16 use 256-bit vectors with four
+ * F32 uses 512-bit FMAs; F16 and BF16 use 256-bit vectors with two
  * chains (see fy_tile); Q2_K, Q3_K, Q5_K use the AVX2 scheme in 512 bits.
  */
 #include "kernels_x86.h"
@@ -352,10 +352,16 @@ LXK_GEMM(name, name##_tile, 1, FZ_RM, FZ_TN)
 FZ_TILE(f32, FZ_F32)
 
 /*
- * F16 and BF16: 256-bit vectors with four accumulators per output. On CPUs
- * that split 512-bit FMAs (AMD Zen 4) this is as fast per element as zmm
- * and cheaper in conversions, and four chains (which AVX2's 16 registers
- * cannot hold in a 3 x 2 tile) make vec_dot twice as fast as two would.
+ * F16 and BF16: 256-bit vectors, two accumulators per output. On CPUs that
+ * split 512-bit FMAs (AMD Zen 4) this is as fast per element as zmm and
+ * cheaper in conversions. Element e goes to lane e % 16, one FMA chain per
+ * lane, the lanes summed 8 + 8, 4 + 4, 2 + 2, 1 + 1: the order of
+ * llama.cpp's F16 products (tinyBLAS on AVX-512, and the AVX2 level's), so
+ * attention scores round as the reference's (rows of the reference
+ * fixtures off by more than 0.001 sigma at this level: 2396 -> 1974 of
+ * 6311). Four chains (lanes e % 32) made vec_dot twice as fast, but a
+ * 3 x 2 tile has twelve chains either way: F16 gemm at 1, 2 and 16 tokens
+ * ran as fast as before (one thread, in cache, within the noise).
  */
 #define FY_RM 3
 #define FY_TN 2
@@ -389,11 +395,11 @@ static inline LXK_ALWAYS void fy_load16(const int type, const uint8_t *p,
 	}
 }
 
-/* One step of 32 elements (or the masked tail): chains 0-3. */
+/* One step of 32 elements (or the masked tail): each chain twice. */
 static inline LXK_ALWAYS void fy_step(const int type, const int R, const int T,
 				      const uint8_t *w, size_t ws,
 				      const uint8_t *x, size_t xs, size_t m,
-				      __m256 acc[4][FY_RM][FY_TN])
+				      __m256 acc[2][FY_RM][FY_TN])
 {
 	__m256 xv[FY_TN][2] LXK_NOINIT, wv[2] LXK_NOINIT;
 	int r, t, h, k;
@@ -412,8 +418,8 @@ static inline LXK_ALWAYS void fy_step(const int type, const int R, const int T,
 			for (k = 0; k < 2; k++)
 #pragma GCC unroll 16
 			for (t = 0; t < T; t++)
-				acc[2 * h + k][r][t] = _mm256_fmadd_ps(
-					wv[k], xv[t][k], acc[2 * h + k][r][t]);
+				acc[k][r][t] = _mm256_fmadd_ps(
+					wv[k], xv[t][k], acc[k][r][t]);
 		}
 	}
 }
@@ -423,12 +429,12 @@ static inline LXK_ALWAYS void fy_tile(const int type, const int R, const int T,
 				      const uint8_t *x, size_t xs, float *out,
 				      size_t os, bool accumulate)
 {
-	__m256 acc[4][FY_RM][FY_TN] LXK_NOINIT;
+	__m256 acc[2][FY_RM][FY_TN] LXK_NOINIT;
 	size_t i;
 	int r, t, k;
 
 #pragma GCC unroll 16
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < 2; k++)
 #pragma GCC unroll 16
 	for (r = 0; r < R; r++)
 #pragma GCC unroll 16
@@ -444,9 +450,8 @@ static inline LXK_ALWAYS void fy_tile(const int type, const int R, const int T,
 	for (r = 0; r < R; r++)
 #pragma GCC unroll 16
 	for (t = 0; t < T; t++)
-		lxk_put(out, os, r, t, lxk_hsum8(_mm256_add_ps(
-			_mm256_add_ps(acc[0][r][t], acc[1][r][t]),
-			_mm256_add_ps(acc[2][r][t], acc[3][r][t]))),
+		lxk_put(out, os, r, t, lxk_hsum8(_mm256_add_ps(acc[0][r][t],
+							       acc[1][r][t])),
 			accumulate);
 }
 
