@@ -203,30 +203,43 @@ static const float specials_f[] = {
 /* ---------------------------------------------------------------------- */
 /* Float functions. */
 
-static void test_expf(void)
+/*
+ * An e^x against exp() in double: over [-104, 89] in even steps, random
+ * floats in that range, and the specials; the caller reports the stats.
+ */
+static void sweep_expf(struct err_stat *st, float (*f)(float))
 {
-	struct err_stat st;
 	const long n = 2000000;
 	long i;
 	size_t k;
 
-	stat_init(&st, 24);
+	stat_init(st, 24);
 	for (i = 0; i < n; i++) {
 		float x = (float)(-104.0 + 193.0 * (double)i / (double)(n - 1));
 
-		acc(&st, lx_expf(x), exp((double)x), x);
+		acc(st, f(x), exp((double)x), x);
 	}
 	for (i = 0; i < 1000000; i++) {
 		float x = f_of((uint32_t)rng());
 
 		if (!(x > -104.0f && x < 89.0f))
 			continue;
-		acc(&st, lx_expf(x), exp((double)x), x);
+		acc(st, f(x), exp((double)x), x);
 	}
+	for (k = 0; k < NSPEC_F; k++)
+		acc(st, f(specials_f[k]), exp((double)specials_f[k]),
+		    specials_f[k]);
+}
+
+static void test_expf(void)
+{
+	struct err_stat st;
+	size_t k;
+
+	sweep_expf(&st, lx_expf);
 	for (k = 0; k < NSPEC_F; k++) {
 		float x = specials_f[k];
 
-		acc(&st, lx_expf(x), exp((double)x), x);
 		if (!isfinite(expf(x)) || expf(x) == 0.0f)
 			CHECK(same(lx_expf(x), expf(x)),
 			      "lx_expf(%g) = %g, libm %g", x, lx_expf(x),
@@ -252,26 +265,8 @@ static void test_expf(void)
 static void test_expf_poly(void)
 {
 	struct err_stat st;
-	const long n = 2000000;
-	long i;
-	size_t k;
 
-	stat_init(&st, 24);
-	for (i = 0; i < n; i++) {
-		float x = (float)(-104.0 + 193.0 * (double)i / (double)(n - 1));
-
-		acc(&st, lx_expf_poly(x), exp((double)x), x);
-	}
-	for (i = 0; i < 1000000; i++) {
-		float x = f_of((uint32_t)rng());
-
-		if (!(x > -104.0f && x < 89.0f))
-			continue;
-		acc(&st, lx_expf_poly(x), exp((double)x), x);
-	}
-	for (k = 0; k < NSPEC_F; k++)
-		acc(&st, lx_expf_poly(specials_f[k]), exp((double)specials_f[k]),
-		    specials_f[k]);
+	sweep_expf(&st, lx_expf_poly);
 	report("lx_expf_poly", &st, "[-104, 89] + random floats in it + specials",
 	       2.5);
 	CHECK(lx_expf_poly(-INFINITY) == 0.0f, "expf_poly(-inf)");
