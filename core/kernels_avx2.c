@@ -1159,18 +1159,13 @@ double lx_softmax_exp_avx2(float *x, size_t n, float max)
 							m0), vmax));
 		__m256 e1 = expf_poly8(_mm256_sub_ps(_mm256_maskload_ps(
 							x + i + 8, m1), vmax));
-		__m128 h;
 
 		e0 = _mm256_and_ps(e0, _mm256_castsi256_ps(m0));
 		e1 = _mm256_and_ps(e1, _mm256_castsi256_ps(m1));
 		_mm256_maskstore_ps(x + i, m0, e0);
 		_mm256_maskstore_ps(x + i + 8, m1, e1);
-		/* 8 + 8, 4 + 4, then (0 + 2) + (1 + 3) */
-		e0 = _mm256_add_ps(e0, e1);
-		h = _mm_add_ps(_mm256_castps256_ps128(e0),
-			       _mm256_extractf128_ps(e0, 1));
-		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-		sum += (double)_mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+		/* 8 + 8, then lxk_hsum8: 4 + 4, (0 + 2) + (1 + 3) */
+		sum += (double)lxk_hsum8(_mm256_add_ps(e0, e1));
 	}
 	return sum;
 }

@@ -1920,17 +1920,11 @@ double lx_softmax_exp_avx512(float *x, size_t n, float max)
 				    (__mmask16)((1u << (n - i)) - 1);
 		const __m512 e = _mm512_maskz_mov_ps(m, expf_poly16(
 			_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmax)));
-		__m256 o;
-		__m128 h;
 
 		_mm512_mask_storeu_ps(x + i, m, e);
-		/* 8 + 8, 4 + 4, then (0 + 2) + (1 + 3) */
-		o = _mm256_add_ps(_mm512_castps512_ps256(e),
-				  _mm512_extractf32x8_ps(e, 1));
-		h = _mm_add_ps(_mm256_castps256_ps128(o),
-			       _mm256_extractf128_ps(o, 1));
-		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-		sum += (double)_mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+		/* 8 + 8, then lxk_hsum8: 4 + 4, (0 + 2) + (1 + 3) */
+		sum += (double)lxk_hsum8(_mm256_add_ps(
+			_mm512_castps512_ps256(e), _mm512_extractf32x8_ps(e, 1)));
 	}
 	return sum;
 }

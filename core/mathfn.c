@@ -211,8 +211,23 @@ static const double cos_c[7] = {
  * final rounding to float dominates).
  */
 
-/* lx_expf's constants are in mathfn.h: SIMD kernels repeat its steps. */
-const uint64_t lx_exp2_32[32] = {
+/*
+ * lx_expf(z), for -104 < z < 89, is (float)(sc + sc * p), in doubles:
+ *   t = z * LX_32_LN2; u = t + LX_EXPF_SHIFT; kb = the bits of u;
+ *   j = kb & 31; f = t - (u - LX_EXPF_SHIFT);
+ *   sc = the double with bits lx_exp2_32[j] + ((kb - j) << 47);
+ *   p = f * (P0 + f * (P1 + f * (P2 + f * P3))),
+ * i.e. 2^(k/32) 2^(f/32) with integer k and |f| <= 1/2: the table holds the
+ * bits of 2^(j/32) (correctly rounded) and 2^(f/32) - 1 = f P(f) with
+ * relative error 2^-36.
+ */
+#define LX_32_LN2	(0x1.71547652b82fep+5)	/* 32 / ln2 */
+#define LX_EXPF_SHIFT	(0x1.8p52)	/* adding it rounds t to an integer */
+#define LX_EXPF_P0	(0x1.62e42fef8dc68p-6)
+#define LX_EXPF_P1	(0x1.ebfbdff85ed25p-13)
+#define LX_EXPF_P2	(0x1.c6b13c344430ep-20)
+#define LX_EXPF_P3	(0x1.3b2ab6fba1298p-27)
+static const uint64_t lx_exp2_32[32] = {
 	0x3ff0000000000000ULL, 0x3ff059b0d3158574ULL, 0x3ff0b5586cf9890fULL,
 	0x3ff11301d0125b51ULL, 0x3ff172b83c7d517bULL, 0x3ff1d4873168b9aaULL,
 	0x3ff2387a6e756238ULL, 0x3ff29e9df51fdee1ULL, 0x3ff306fe0a31b715ULL,

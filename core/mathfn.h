@@ -18,32 +18,13 @@ double lx_cos(double x);
 void lx_sincos(double x, double *s, double *c);
 double lx_sqrt(double x);
 
-/* Single precision (hot paths: softmax, SiLU, GELU, norms). */
+/* Single precision (GELU, norms, sampling; SiLU and softmax: lx_expf_poly). */
 float lx_expf(float x);			/* overflow gives +inf, underflow 0 */
 float lx_logf(float x);
 float lx_tanhf(float x);
 float lx_erff(float x);
 float lx_sqrtf(float x);
 float lx_fabsf(float x);
-
-/*
- * lx_expf(z), for -104 < z < 89, is (float)(sc + sc * p), in doubles:
- *   t = z * LX_32_LN2; u = t + LX_EXPF_SHIFT; kb = the bits of u;
- *   j = kb & 31; f = t - (u - LX_EXPF_SHIFT);
- *   sc = the double with bits lx_exp2_32[j] + ((kb - j) << 47);
- *   p = f * (P0 + f * (P1 + f * (P2 + f * P3))),
- * i.e. 2^(k/32) 2^(f/32) with integer k and |f| <= 1/2: the table holds the
- * bits of 2^(j/32) (correctly rounded) and 2^(f/32) - 1 = f P(f) with
- * relative error 2^-36. SIMD kernels repeat exactly these steps (no FMA)
- * so that their results equal lx_expf's bit for bit.
- */
-#define LX_32_LN2	(0x1.71547652b82fep+5)	/* 32 / ln2 */
-#define LX_EXPF_SHIFT	(0x1.8p52)	/* adding it rounds t to an integer */
-#define LX_EXPF_P0	(0x1.62e42fef8dc68p-6)
-#define LX_EXPF_P1	(0x1.ebfbdff85ed25p-13)
-#define LX_EXPF_P2	(0x1.c6b13c344430ep-20)
-#define LX_EXPF_P3	(0x1.3b2ab6fba1298p-27)
-extern const uint64_t lx_exp2_32[32];
 
 /*
  * e^x as llama.cpp computes it for SiLU and softmax on CPUs with AVX-512
