@@ -44,6 +44,7 @@ struct bench_opts {
 	const char *models[MAX_MODELS];
 	int n_models;
 	struct long_list n_prompt, n_gen, threads;
+	struct long_list mmap;	/* 1: map the model, 0: read it in */
 	long reps;
 	long first_token;	/* prompt tokens; 0: not measured */
 	enum out_fmt fmt;
@@ -65,6 +66,7 @@ struct model_desc {
 struct test {
 	const struct model_desc *md;
 	long n_prompt, n_gen, n_threads;
+	bool use_mmap;
 	char time[32];		/* RFC 3339, when the test started */
 	uint64_t *samples_ns;
 	long n_samples;
@@ -79,6 +81,7 @@ static struct {
 	uint64_t rng;
 	int test_index, n_tests;
 	bool tty, progress_shown, first_row, header_done;
+	bool show_mmap;		/* an mmap column: --mmap is not just 1 */
 } B;
 
 static uint64_t now_ns(void)
@@ -207,12 +210,18 @@ static bool parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "first-token", optional_argument, NULL, 'F' },
 		{ "kv-type", required_argument, NULL, 'k' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "mmap", required_argument, NULL, 'x' },
+		{ "no-mmap", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *c = &cmd_bench;
 	long max_threads = (long)lx_host_max_threads();
 	int opt, i;
 
+	/* llama-bench spells it -mmp. */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-mmp"))
+			argv[i] = "--mmap";
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":m:p:n:t:r:o:", opts, NULL)) != -1) {
@@ -265,6 +274,14 @@ static bool parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'P':
 			o->progress = true;
+			break;
+		case 'x':
+			if (!parse_list("--mmap", optarg, 0, 1, &o->mmap))
+				return false;
+			break;
+		case 'X':
+			if (!parse_list("--no-mmap", "0", 0, 1, &o->mmap))
+				return false;
 			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
@@ -611,7 +628,8 @@ static void print_fields(const struct test *t, const struct stats *s)
 	field_u64("n_threads", (uint64_t)t->n_threads);
 	field("type_k", kv_name(), NULL);
 	field("type_v", kv_name(), NULL);
-	field("use_mmap", NULL, B.o->fmt == OUT_JSON ? "true" : "1");
+	field("use_mmap", NULL, B.o->fmt == OUT_JSON ?
+	      (t->use_mmap ? "true" : "false") : (t->use_mmap ? "1" : "0"));
 	field_u64("n_prompt", (uint64_t)t->n_prompt);
 	field_u64("n_gen", (uint64_t)t->n_gen);
 	field("test_time", t->time, NULL);
@@ -632,8 +650,9 @@ static struct {
 	int width;
 } md_cols[] = {
 	{ "model", -30 }, { "size", 10 }, { "params", 10 }, { "backend", -10 },
-	{ "threads", 7 }, { "test", 15 }, { "t/s", 20 },
+	{ "threads", 7 }, { "mmap", 4 }, { "test", 15 }, { "t/s", 20 },
 };
+#define MD_COL_MMAP 5		/* shown only when B.show_mmap */
 
 static void print_header(void)
 {
@@ -646,9 +665,13 @@ static void print_header(void)
 			md_cols[3].width = -(int)strlen(B.backend);
 		putchar('|');
 		for (i = 0; i < sizeof(md_cols) / sizeof(md_cols[0]); i++)
-			printf(" %*s |", md_cols[i].width, md_cols[i].name);
+			if (i != MD_COL_MMAP || B.show_mmap)
+				printf(" %*s |", md_cols[i].width,
+				       md_cols[i].name);
 		printf("\n|");
 		for (i = 0; i < sizeof(md_cols) / sizeof(md_cols[0]); i++) {
+			if (i == MD_COL_MMAP && !B.show_mmap)
+				continue;
 			putchar(' ');
 			for (j = 1; j < abs(md_cols[i].width); j++)
 				putchar('-');
@@ -691,9 +714,11 @@ static void print_md_row(const struct test *t, const struct stats *s)
 			 t->n_gen);
 	snprintf(ts, sizeof(ts), "%.2f \xc2\xb1 %.2f", s->avg_ts, s->sd_ts);
 	/* "±" is two bytes: one more byte of width keeps the columns. */
-	printf("| %-30s | %10s | %10s | %*s | %7ld | %15s | %21s |\n",
-	       md->type, size, params, md_cols[3].width, B.backend,
-	       t->n_threads, test, ts);
+	printf("| %-30s | %10s | %10s | %*s | %7ld |", md->type, size, params,
+	       md_cols[3].width, B.backend, t->n_threads);
+	if (B.show_mmap)
+		printf(" %4d |", t->use_mmap ? 1 : 0);
+	printf(" %15s | %21s |\n", test, ts);
 }
 
 static void print_test(const struct test *t, bool first)
@@ -897,7 +922,7 @@ out:
  * context to having the logits the first generated token is picked from.
  */
 static int first_token(const struct llamux_model *m,
-		       const struct model_desc *md, long threads)
+		       const struct model_desc *md, long threads, bool use_mmap)
 {
 	long n = B.o->first_token, r;
 	struct llamux_context *ctx;
@@ -907,8 +932,8 @@ static int first_token(const struct llamux_model *m,
 	int rc = 1;
 
 	B.test_index++;
-	snprintf(what, sizeof(what), "first token, %ld thread%s", threads,
-		 threads > 1 ? "s" : "");
+	snprintf(what, sizeof(what), "first token, %ld thread%s%s", threads,
+		 threads > 1 ? "s" : "", use_mmap ? "" : ", read in");
 	toks = malloc((size_t)n * sizeof(*toks));
 	ms = calloc((size_t)B.o->reps, sizeof(*ms));
 	ctx = toks && ms ? new_context(m, n, threads) : NULL;
@@ -933,8 +958,9 @@ static int first_token(const struct llamux_model *m,
 		ms[r] = (now_ns() - t0) / 1e6;
 	}
 	progress_clear();
-	fprintf(stderr, "llamux bench: first token: %s, %ld-token prompt, %ld thread%s: %.2f \xc2\xb1 %.2f ms\n",
+	fprintf(stderr, "llamux bench: first token: %s, %ld-token prompt, %ld thread%s%s: %.2f \xc2\xb1 %.2f ms\n",
 		md->path, n, threads, threads > 1 ? "s" : "",
+		use_mmap ? "" : ", read in (mmap 0)",
 		mean(ms, B.o->reps), stdev(ms, B.o->reps));
 	rc = 0;
 out:
@@ -944,14 +970,14 @@ out:
 	return rc;
 }
 
-static int bench_model(const char *path, int *n_printed)
+static int bench_model(const char *path, bool use_mmap, int *n_printed)
 {
 	const struct bench_opts *o = B.o;
 	struct llamux_model *m;
 	struct model_desc md;
 	int i, j, rc = 0;
 
-	m = cli_load_model(path, 0);
+	m = cli_load_model(path, use_mmap ? 0 : LLAMUX_LOAD_NO_MMAP);
 	if (!m)
 		return 1;
 	describe_model(m, path, &md);
@@ -966,7 +992,8 @@ static int bench_model(const char *path, int *n_printed)
 
 		for (j = 0; j < o->n_prompt.n + o->n_gen.n && !rc; j++) {
 			bool pp = j < o->n_prompt.n;
-			struct test t = { .md = &md, .n_threads = nt };
+			struct test t = { .md = &md, .n_threads = nt,
+					  .use_mmap = use_mmap };
 
 			if (pp)
 				t.n_prompt = o->n_prompt.v[j];
@@ -981,7 +1008,7 @@ static int bench_model(const char *path, int *n_printed)
 			free(t.samples_ns);
 		}
 		if (!rc && o->first_token)
-			rc = first_token(m, &md, nt);
+			rc = first_token(m, &md, nt, use_mmap);
 	}
 	progress_clear();
 	llamux_model_free(m);
@@ -997,7 +1024,7 @@ static int count_tests(const struct bench_opts *o)
 	for (i = 0; i < o->n_gen.n; i++)
 		n += o->n_gen.v[i] > 0;
 	n += o->first_token > 0;
-	return n * o->threads.n * o->n_models;
+	return n * o->threads.n * o->mmap.n * o->n_models;
 }
 
 static int run(int argc, char **argv)
@@ -1005,11 +1032,12 @@ static int run(int argc, char **argv)
 	struct bench_opts o = {
 		.n_prompt = { { DEFAULT_N_PROMPT }, 1, false },
 		.n_gen = { { DEFAULT_N_GEN }, 1, false },
+		.mmap = { { 1 }, 1, false },
 		.reps = DEFAULT_REPS,
 		.first_token = DEFAULT_FIRST_TOKEN,
 	};
 	struct rusage ru;
-	int i, n_printed = 0, rc = 0;
+	int i, j, n_printed = 0, rc = 0;
 
 	if (!parse_args(argc, argv, &o))
 		return EXIT_USAGE;
@@ -1024,8 +1052,11 @@ static int run(int argc, char **argv)
 	snprintf(B.backend, sizeof(B.backend), "CPU (%s)", B.level);
 	read_cpu_info(B.cpu_info, sizeof(B.cpu_info));
 
+	B.show_mmap = o.mmap.n > 1 || o.mmap.v[0] != 1;
 	for (i = 0; i < o.n_models && !rc; i++)
-		rc = bench_model(o.models[i], &n_printed);
+		for (j = 0; j < o.mmap.n && !rc; j++)
+			rc = bench_model(o.models[i], o.mmap.v[j] != 0,
+					 &n_printed);
 	if (rc)
 		return rc;
 	print_footer();
@@ -1038,7 +1069,7 @@ static int run(int argc, char **argv)
 const struct command cmd_bench = {
 	.name = "bench",
 	.summary = "measure prompt processing and generation speed (like llama-bench)",
-	.usage = "llamux bench -m MODEL [-m MODEL ...] [-p 512] [-n 128] [-t N,N,...] [-r 5] [-o md|json|csv] [--first-token[=16]] [--kv-type f16|f32] [--progress]",
+	.usage = "llamux bench -m MODEL [-m MODEL ...] [-p 512] [-n 128] [-t N,N,...] [-r 5] [-o md|json|csv] [--first-token[=16]] [--kv-type f16|f32] [--mmap 1|0[,...]] [--progress]",
 	.help = "  -m, --model PATH        GGUF model file (repeat for several)\n"
 		"  -p, --n-prompt N,...    ppN: decode a batch of N tokens into a fresh context\n"
 		"                          (default 512; 0: none)\n"
@@ -1050,6 +1081,8 @@ const struct command cmd_bench = {
 		"      --first-token[=N]   also time an N-token prompt to the first token's\n"
 		"                          logits, on stderr (default on, N = 16; 0: off)\n"
 		"      --kv-type f16|f32   KV cache precision (default f16)\n"
+		"      --mmap 0|1,...      1: map the model file (default); 0: read it into\n"
+		"                          memory, as --no-mmap does (-mmp, as llama-bench)\n"
 		"      --progress          progress lines on stderr even when it is no terminal\n"
 		"\n"
 		"Results: tokens/s as mean \xc2\xb1 standard deviation over the runs; model\n"

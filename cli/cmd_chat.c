@@ -41,6 +41,7 @@ struct chat_opts {
 	enum llamux_kv_type kv_type;
 	struct llamux_sampler_params sp;
 	bool seed_given;
+	bool no_mmap;		/* --no-mmap */
 };
 
 /* What the session works with; model and ctx are replaced by /model. */
@@ -77,6 +78,7 @@ static bool parse_args(int argc, char **argv, struct chat_opts *o)
 		{ "threads", required_argument, NULL, 't' },
 		CLI_SAMPLING_OPTIONS,
 		{ "kv-type", required_argument, NULL, 'k' },
+		{ "no-mmap", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *c = &cmd_chat;
@@ -128,6 +130,9 @@ static bool parse_args(int argc, char **argv, struct chat_opts *o)
 			if (!parse_kv_type(c, optarg, &o->kv_type))
 				return false;
 			break;
+		case 'N':
+			o->no_mmap = true;
+			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
 			return false;
@@ -172,7 +177,8 @@ static bool open_model(struct chat *ch, const char *path,
 {
 	struct llamux_context_params cp;
 	char err[LLAMUX_ERR_MAX] = "";
-	struct llamux_model *m = cli_load_model(path, 0);
+	struct llamux_model *m =
+		cli_load_model(path, ch->o->no_mmap ? LLAMUX_LOAD_NO_MMAP : 0);
 
 	if (!m)
 		return false;
@@ -686,7 +692,7 @@ out:
 const struct command cmd_chat = {
 	.name = "chat",
 	.summary = "talk with a model (a line-editing REPL; reads lines from a pipe)",
-	.usage = "llamux chat [-m MODEL] [--system TEXT] [--max-history N] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N]",
+	.usage = "llamux chat [-m MODEL] [--system TEXT] [--max-history N] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--no-mmap]",
 	.help = "  -m, --model PATH|NAME     model (default: $LLAMUX_MODEL, else the active model)\n"
 		"      --system TEXT         system prompt\n"
 		"      --max-history N       messages kept in the conversation (default 10; 0: as many as fit)\n"
@@ -700,6 +706,7 @@ const struct command cmd_chat = {
 		"  -c, --ctx-size N          context size in tokens (default: the model's, at most 4096)\n"
 		"  -t, --threads N           threads (default: all CPUs)\n"
 		"      --kv-type f16|f32     KV cache precision (default f16)\n"
+		"      --no-mmap             read the model into memory instead of mapping it\n"
 		"\n"
 		"Commands: /help, /reset, /system TEXT, /save FILE, /load FILE, /model NAME, /stats, /quit.\n"
 		"On a terminal: history in $XDG_STATE_HOME/llamux/chat_history, Ctrl-R searches it, a line\n"

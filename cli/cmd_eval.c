@@ -64,6 +64,7 @@ static int run(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "kv-type", required_argument, NULL, 'k' },
+		{ "no-mmap", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *tokens_arg = NULL, *out_path = NULL;
@@ -75,6 +76,7 @@ static int run(int argc, char **argv)
 	float *logits = NULL;
 	size_t n = 0, n_vocab;
 	long threads = 0;
+	bool no_mmap = false;
 	FILE *f;
 	int opt, rc = 1;
 
@@ -100,6 +102,9 @@ static int run(int argc, char **argv)
 			if (!parse_kv_type(&cmd_eval, optarg, &cp.kv_type))
 				return EXIT_USAGE;
 			break;
+		case 'N':
+			no_mmap = true;
+			break;
 		case ':':
 			return cli_usage_error(&cmd_eval, "%s needs a value",
 					       argv[optind - 1]);
@@ -120,7 +125,7 @@ static int run(int argc, char **argv)
 	if (!parse_tokens(tokens_arg, &toks, &n))
 		return EXIT_USAGE;
 
-	m = cli_load_model(model_path, 0);
+	m = cli_load_model(model_path, no_mmap ? LLAMUX_LOAD_NO_MMAP : 0);
 	if (!m)
 		goto out;
 	n_vocab = (size_t)llamux_n_vocab(m);
@@ -163,11 +168,12 @@ out:
 const struct command cmd_eval = {
 	.name = "eval",
 	.summary = "write the logits of every position of a token sequence",
-	.usage = "llamux eval -m MODEL --tokens ID,ID,... -o FILE [-t N] [--kv-type f16|f32]",
+	.usage = "llamux eval -m MODEL --tokens ID,ID,... -o FILE [-t N] [--kv-type f16|f32] [--no-mmap]",
 	.help = "  -m, --model PATH        GGUF model file\n"
 		"      --tokens IDS        comma-separated token ids, fed as given (no BOS added)\n"
 		"  -o, --output FILE       float32 little-endian, one row of n_vocab per token\n"
 		"  -t, --threads N         threads (default: all CPUs)\n"
-		"      --kv-type f16|f32   KV cache precision (default f16)\n",
+		"      --kv-type f16|f32   KV cache precision (default f16)\n"
+		"      --no-mmap           read the model into memory instead of mapping it\n",
 	.run = run,
 };

@@ -25,6 +25,7 @@ struct run_opts {
 	struct llamux_sampler_params sp;
 	bool seed_given;
 	enum cli_backend backend;	/* --backend */
+	bool no_mmap;		/* --no-mmap */
 };
 
 static double now_s(void)
@@ -46,6 +47,7 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 		CLI_SAMPLING_OPTIONS,
 		{ "kv-type", required_argument, NULL, 'k' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "no-mmap", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *c = &cmd_run;
@@ -86,6 +88,9 @@ static bool parse_args(int argc, char **argv, struct run_opts *o)
 		case 'b':
 			if (!parse_backend(c, optarg, &o->backend))
 				return false;
+			break;
+		case 'N':
+			o->no_mmap = true;
 			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
@@ -189,6 +194,9 @@ static int run(int argc, char **argv)
 					       why);
 		}
 	}
+	if (o.no_mmap && o.backend != BACKEND_INPROCESS)
+		return cli_usage_error(&cmd_run, "--no-mmap applies to a model run in-process, not in %s; use --backend inprocess or leave out --no-mmap",
+				       o.backend == BACKEND_KERNEL ? "the kernel (which always reads the file in)" : "llamuxd");
 	if (o.backend == BACKEND_KERNEL) {
 		if (!o.seed_given)
 			o.sp.seed = UINT64_MAX;	/* the kernel picks one */
@@ -198,7 +206,7 @@ static int run(int argc, char **argv)
 		o.sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if (o.backend == BACKEND_DAEMON)
 		return daemon_generate(o.model, o.prompt, o.n_predict, &o.sp, true);
-	m = cli_load_model(o.model, 0);
+	m = cli_load_model(o.model, o.no_mmap ? LLAMUX_LOAD_NO_MMAP : 0);
 	if (!m)
 		return 1;
 	n = llamux_tokenize(m, o.prompt, strlen(o.prompt), true, false, NULL, 0);
@@ -244,7 +252,7 @@ out:
 const struct command cmd_run = {
 	.name = "run",
 	.summary = "generate text that continues a prompt",
-	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--backend inprocess|kernel|daemon|auto]",
+	.usage = "llamux run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N] [-t N] [--no-mmap] [--backend inprocess|kernel|daemon|auto]",
 	.help = "  -m, --model PATH          GGUF model file\n"
 		"  -p, --prompt TEXT         text to continue\n"
 		"  -n, --n-predict N         tokens to generate (default 256; -1: until EOS or the context is full)\n"
@@ -258,6 +266,7 @@ const struct command cmd_run = {
 		"  -c, --ctx-size N          context size in tokens (default: the model's, at most 4096)\n"
 		"  -t, --threads N           threads (default: all CPUs)\n"
 		"      --kv-type f16|f32     KV cache precision (default f16)\n"
+		"      --no-mmap             read the model into memory instead of mapping it\n"
 		"      --backend B           inprocess (default), kernel (/dev/llamux), daemon (llamuxd's\n"
 		"                            socket) or auto (daemon > kernel > inprocess, whichever has\n"
 		"                            the model); -m is optional except in-process\n",

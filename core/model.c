@@ -374,7 +374,9 @@ struct llamux_model *llamux_model_load(const char *path, unsigned int flags,
 			lx_snprintf(err_out, LLAMUX_ERR_MAX, "out of memory");
 		return NULL;
 	}
-	if (!lx_host_file_open(path, &m->file, &err)) {
+	if (!((flags & LLAMUX_LOAD_NO_MMAP) ?
+	      lx_host_file_read(path, &m->file, &err) :
+	      lx_host_file_open(path, &m->file, &err))) {
 		if (err_out)
 			memcpy(err_out, err.msg, LLAMUX_ERR_MAX);
 		lx_host_free(m);

@@ -30,6 +30,12 @@ struct lx_host_file {
 };
 bool lx_host_file_open(const char *path, struct lx_host_file *f,
 		       struct lx_err *err);
+/* The same, but the bytes are read into memory of the process's own rather
+ * than mapped from the page cache (llama.cpp's --no-mmap); a host that
+ * always reads files in may make this lx_host_file_open.
+ */
+bool lx_host_file_read(const char *path, struct lx_host_file *f,
+		       struct lx_err *err);
 void lx_host_file_close(struct lx_host_file *f);
 
 /*

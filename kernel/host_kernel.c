@@ -173,6 +173,13 @@ bool lx_host_file_open(const char *path, struct lx_host_file *f,
 	return true;
 }
 
+/* Files are always read in here. */
+bool lx_host_file_read(const char *path, struct lx_host_file *f,
+		       struct lx_err *err)
+{
+	return lx_host_file_open(path, f, err);
+}
+
 void lx_host_file_close(struct lx_host_file *f)
 {
 	kernel_fpu_end();

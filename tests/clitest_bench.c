@@ -432,6 +432,53 @@ static void check_csv(void)
 	free(err);
 }
 
+/* ---- --mmap / --no-mmap: the model read in rather than mapped ---- */
+
+static void check_mmap(void)
+{
+	char *out = NULL, *err = NULL, cells[16][64];
+	const char *line;
+	int rc, n, row = 0;
+
+	rc = bench(ARGS("-m", STORIES, "-p", "0", "-n", "2", "-r", "1", "-t",
+			"1", "-mmp", "0,1", "--first-token=4"), &out, &err);
+	CHECK(rc == 0, "-mmp 0,1: exit %d: %s", rc, err);
+	n = md_cells(out, cells, 16);
+	CHECK(n == 8 && !strcmp(cells[4], "threads") &&
+	      !strcmp(cells[5], "mmap") && !strcmp(cells[6], "test"),
+	      "-mmp 0,1: md header: %s", out);
+	line = strchr(out, '\n');
+	for (line = line ? strchr(line + 1, '\n') : NULL; line && line[1] == '|';
+	     line = strchr(line + 1, '\n')) {
+		n = md_cells(line + 1, cells, 16);
+		CHECK(n == 8 && !strcmp(cells[5], row ? "1" : "0") &&
+		      !strcmp(cells[6], "tg2") && strtod(cells[7], NULL) > 0,
+		      "-mmp 0,1: row %d: %.120s", row, line + 1);
+		row++;
+	}
+	CHECK(row == 2, "-mmp 0,1: %d rows, expected 2: %s", row, out);
+	CHECK(strstr(err, "4-token prompt, 1 thread, read in (mmap 0): ") &&
+	      strstr(err, "4-token prompt, 1 thread: "),
+	      "-mmp 0,1: first token lines: %s", err);
+	free(out);
+	free(err);
+
+	rc = bench(ARGS("-m", STORIES, "-p", "0", "-n", "2", "-r", "1", "-t",
+			"1", "--no-mmap", "-o", "json", "--first-token=0"),
+		   &out, &err);
+	CHECK(rc == 0 && strstr(out, "\"use_mmap\": false,") &&
+	      !strstr(out, "\"use_mmap\": true"),
+	      "--no-mmap json: exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	rc = bench(ARGS("-m", STORIES, "-p", "0", "-n", "2", "-r", "1", "-t",
+			"1", "-o", "json", "--first-token=0"), &out, &err);
+	CHECK(rc == 0 && strstr(out, "\"use_mmap\": true,"),
+	      "default json: exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+}
+
 /* ---- errors ---- */
 
 static void expect_usage(const char *want, const char *const *args)
@@ -473,6 +520,8 @@ static void check_errors(void)
 	expect_usage("--first-token expects a whole number, got 'many'",
 		     ARGS("-m", STORIES, "--first-token=many"));
 	expect_usage("unknown option '--bogus'", ARGS("-m", STORIES, "--bogus"));
+	expect_usage("--mmap must be between 0 and 1, got 2",
+		     ARGS("-m", STORIES, "--mmap", "2"));
 	expect_usage("-m needs a value", ARGS("-p", "8", "-m"));
 	expect_usage("unexpected argument 'extra'",
 		     ARGS("-m", STORIES, "extra"));
@@ -505,6 +554,7 @@ int main(int argc, char **argv)
 	check_md();
 	check_json();
 	check_csv();
+	check_mmap();
 	check_errors();
 	return tl_finish("clitest_bench");
 }

@@ -64,6 +64,11 @@ int main(int argc, char **argv)
 	expect(2, "missing -m MODEL", 2, ARGS("run", "-p", "x"));
 	expect(2, "missing -p PROMPT", 2, ARGS("run", "-m", STORIES));
 	expect(2, "unknown option '--bogus'", 2, ARGS("run", "--bogus"));
+	expect(2, "--no-mmap applies to a model run in-process, not in the kernel", 2,
+	       ARGS("run", "-m", STORIES, "-p", "x", "--no-mmap", "--backend",
+		    "kernel"));
+	expect(1, "model '/nonexistent/m.gguf': cannot open it: No such file", 1,
+	       ARGS("run", "-m", "/nonexistent/m.gguf", "-p", "x", "--no-mmap"));
 	expect(2, "-n expects a whole number, got 'abc'", 2,
 	       ARGS("run", "-m", STORIES, "-p", "x", "-n", "abc"));
 	expect(2, "--top-p must be between 0 and 1", 2,

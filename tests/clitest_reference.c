@@ -9,7 +9,8 @@
  * Gemma (large residual streams) max <= 0.75σ and mean <= 0.04σ; argmax equal
  * wherever the reference's top-2 gap exceeds 0.1σ. F32/F16 models must also
  * reproduce the greedy tokens (checked in-process), and `llamux run` must
- * print stories260K's 200-token greedy text exactly.
+ * print stories260K's 200-token greedy text exactly, with and without
+ * --no-mmap.
  */
 #include <dirent.h>
 #include <math.h>
@@ -300,11 +301,12 @@ out:
 	free(g);
 }
 
-static void check_run_greedy200(void)
+/* Mapped, and with no_mmap read into memory: the same text either way. */
+static void check_run_greedy200(bool no_mmap)
 {
 	char *argv[] = { (char *)llamux_bin, "run", "-m", MODELS "stories260K.gguf",
 			 "-p", "Once upon a time", "-n", "200", "--temp", "0",
-			 NULL };
+			 no_mmap ? "--no-mmap" : NULL, NULL };
 	char *json, *text, *out = NULL, *err = NULL, *want;
 	size_t len;
 	int rc;
@@ -317,8 +319,8 @@ static void check_run_greedy200(void)
 	sprintf(want, "Once upon a time%s\n", text);
 	rc = tl_run(argv, &out, NULL, &err);
 	CHECK(rc == 0, "llamux run failed (%d): %s", rc, err);
-	CHECK(out && !strcmp(out, want), "llamux run greedy200:\n  want: %s\n  got:  %s",
-	      want, out);
+	CHECK(out && !strcmp(out, want), "llamux run%s greedy200:\n  want: %s\n  got:  %s",
+	      no_mmap ? " --no-mmap" : "", want, out);
 	free(json);
 	free(text);
 	free(want);
@@ -374,7 +376,8 @@ int main(int argc, char **argv)
 		}
 		free(dirs[i]);
 	}
-	check_run_greedy200();
+	check_run_greedy200(false);
+	check_run_greedy200(true);
 	printf("largest |Δ|/σ per weight type (max over cases; worst case mean):\n");
 	for (i = 0; i < n_stats; i++)
 		printf("  %-8s max %.4f  mean %.4f  (%d cases)\n", stats[i].type,

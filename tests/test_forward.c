@@ -6,10 +6,14 @@
  * to F16; a full context is an error that leaves the context usable; tied
  * output weights (no output.weight) compute the same as an explicit copy; and
  * several contexts stepped in one batch (llamux_decode_multi) give exactly
- * what each gives alone.
+ * what each gives alone; and a model read in (LLAMUX_LOAD_NO_MMAP) computes
+ * exactly what the mapped one does, without mapping the file.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gguf.h"
 #include "llamux/llamux.h"
@@ -233,11 +237,93 @@ static void test_decode_multi(struct llamux_model *m)
 	}
 }
 
+/* Whether this process has a mapping of a file whose path ends in name. */
+static bool mapped(const char *name)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/maps", "r");
+	bool found = false;
+
+	CHECK(f != NULL, "cannot open /proc/self/maps");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\n");
+
+		line[len] = '\0';
+		if (len >= strlen(name) &&
+		    !strcmp(line + len - strlen(name), name))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_read_in(void)
+{
+	char err[LLAMUX_ERR_MAX] = "", err2[LLAMUX_ERR_MAX] = "";
+	char path[] = "/tmp/llamux-test-forward-XXXXXX";
+	struct llamux_model *mr, *mm;
+	size_t size, n;
+	uint8_t *bytes;
+	float *lr, *lm;
+	FILE *f;
+	int fd;
+
+	CHECK(!mapped("stories260K.gguf"), "stories mapped before the test");
+	mr = llamux_model_load(STORIES, LLAMUX_LOAD_NO_MMAP, err);
+	CHECK(mr != NULL, "%s", err);
+	if (!mr)
+		return;
+	CHECK(!mapped("stories260K.gguf"),
+	      "LLAMUX_LOAD_NO_MMAP left the file mapped");
+	mm = llamux_model_load(STORIES, 0, err);
+	CHECK(mm != NULL, "%s", err);
+	if (mm) {
+		CHECK(mapped("stories260K.gguf"), "a default load did not map the file");
+		n = N_PROMPT * (size_t)llamux_n_vocab(mm);
+		lr = eval(mr, 512, 2, LLAMUX_KV_F16, false);
+		lm = eval(mm, 512, 2, LLAMUX_KV_F16, false);
+		CHECK(memcmp(lr, lm, n * sizeof(float)) == 0,
+		      "read-in logits differ from mapped ones by %g",
+		      max_diff(lr, lm, n));
+		free(lr);
+		free(lm);
+		llamux_model_free(mm);
+	}
+	llamux_model_free(mr);
+	CHECK(!mapped("stories260K.gguf"), "the file is still mapped after freeing");
+
+	/* Errors: the same words whether the file is mapped or read. */
+	CHECK(!llamux_model_load("../shared/models/no-such.gguf",
+				 LLAMUX_LOAD_NO_MMAP, err) &&
+	      strstr(err, "cannot open it"), "missing file: %s", err);
+	CHECK(!llamux_model_load("../shared/models", LLAMUX_LOAD_NO_MMAP, err) &&
+	      strstr(err, "not a regular file"), "directory: %s", err);
+	bytes = tl_read_file(STORIES, &size);
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	CHECK(bytes && f, "cannot write %s", path);
+	if (bytes && f) {
+		/* Cut inside the tensor data: the check must fail either way. */
+		fwrite(bytes, 1, size - 1000, f);
+		fclose(f);
+		CHECK(!llamux_model_load(path, LLAMUX_LOAD_NO_MMAP, err) &&
+		      !llamux_model_load(path, 0, err2) && err[0] &&
+		      !strcmp(err, err2), "truncated file: '%s' against '%s'",
+		      err, err2);
+		unlink(path);
+	}
+	free(bytes);
+}
+
 int main(void)
 {
 	char err[LLAMUX_ERR_MAX] = "";
-	struct llamux_model *m = llamux_model_load(STORIES, 0, err);
+	struct llamux_model *m;
 
+	test_read_in();	/* first: it checks what the process maps */
+	m = llamux_model_load(STORIES, 0, err);
 	CHECK(m != NULL, "%s", err);
 	if (m) {
 		test_batching(m);

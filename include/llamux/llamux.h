@@ -40,8 +40,15 @@ const char *llamux_version(void);
 
 #define LLAMUX_LOAD_VOCAB_ONLY 1u	/* tokenizer only; tensors not needed */
 #define LLAMUX_LOAD_METADATA_ONLY 2u	/* GGUF metadata and tensor table only */
+#define LLAMUX_LOAD_NO_MMAP 4u		/* read the file in, do not map it */
 
-/* Maps the file (never copies it) and checks it fully. NULL on error. */
+/*
+ * Maps the file (never copies it) and checks it fully. NULL on error. With
+ * LLAMUX_LOAD_NO_MMAP (userspace) the file is read once into memory of the
+ * process's own, in huge pages where the OS gives them: a copy's worth of
+ * memory, and on some machines faster generation (llama.cpp's --no-mmap).
+ * The kernel module always reads the file in.
+ */
 struct llamux_model *llamux_model_load(const char *path, unsigned int flags,
 				       char *err);
 /* Same over bytes the caller keeps alive and unchanged until model_free. */
