@@ -154,7 +154,9 @@ bw_reading() {
 # A fresh array's rate also depends on where its pages land (25 to 52 GB/s
 # from one allocation to the next, each steady for its whole run), so each
 # reading is taken twice: on the array, and on the model file's own pages
-# (bandwidth -f), the memory generation actually reads.
+# (bandwidth -f), the memory generation reads when the model is mapped.
+# Each tg run measures the model mapped (the default) and read into memory
+# (--mmap 0, llama.cpp's --no-mmap), between the same readings.
 # $1 model, $2 file prefix; LLAMUX_CPU passes through.
 paired_tg() {
 	local k
@@ -162,7 +164,7 @@ paired_tg() {
 		bw_reading 2 "bench/out/$2-bw$k-before.txt"
 		"$bw" -f "$1" -t 2 >"bench/out/$2-fbw$k-before.txt" ||
 			die "bandwidth -f $1 failed"
-		"$llamux" bench -m "$1" -p 0 -n "$n_gen" -t 2 -r 2 \
+		"$llamux" bench -m "$1" -p 0 -n "$n_gen" -t 2 -r 2 --mmap 1,0 \
 			--first-token=0 -o csv >"bench/out/$2-tg$k.csv" ||
 			die "llamux bench failed on $1"
 		"$bw" -f "$1" -t 2 >"bench/out/$2-fbw$k-after.txt" ||
@@ -201,11 +203,11 @@ if [ -z "$bw1" ] || [ -z "$bw2" ]; then
 fi
 # ---- results ----
 
-# Prints the named fields of the rows of a llamux bench CSV file (quoted
-# values, as llama-bench writes them) whose n_prompt, n_gen and n_threads
-# match; "" matches any.
+# Prints the named fields of the first row of a llamux bench CSV file
+# (quoted values, as llama-bench writes them) whose n_prompt, n_gen,
+# n_threads and (optional $6) use_mmap match; "" matches any.
 csv_get() {
-	awk -v np="$2" -v ng="$3" -v nt="$4" -v want="$5" '
+	awk -v np="$2" -v ng="$3" -v nt="$4" -v want="$5" -v mm="${6:-}" '
 	function split_csv(line, out,    n, i, c, f, q) {
 		n = 0; f = ""; q = 0
 		for (i = 1; i <= length(line); i++) {
@@ -226,7 +228,8 @@ csv_get() {
 		split_csv($0, v)
 		if ((np == "" || v[col["n_prompt"]] == np) &&
 		    (ng == "" || v[col["n_gen"]] == ng) &&
-		    (nt == "" || v[col["n_threads"]] == nt)) {
+		    (nt == "" || v[col["n_threads"]] == nt) &&
+		    (mm == "" || v[col["use_mmap"]] == mm)) {
 			k = split(want, w, " ")
 			for (i = 1; i <= k; i++)
 				printf "%s%s", v[col[w[i]]], i < k ? " " : "\n"
@@ -265,13 +268,14 @@ bw2_of() {
 	echo "${v:-x}"
 }
 
-# The paired runs of prefix $1 (bytes per token $2): "pct bound tg fpct all"
-# of the median pair by fraction of the array bound, fpct the same run's
-# fraction of the model file's read rate, "all" listing the three.
+# The paired runs of prefix $1 (bytes per token $2), the model mapped ($3 =
+# 1) or read in (0): "pct bound tg fpct all" of the median pair by fraction
+# of the array bound, fpct the same run's fraction of the model file's read
+# rate, "all" listing the three.
 paired() {
 	local k tgk
 	for k in 1 2 3; do
-		tgk=$(csv_get "bench/out/$1-tg$k.csv" 0 "$n_gen" 2 avg_ts)
+		tgk=$(csv_get "bench/out/$1-tg$k.csv" 0 "$n_gen" 2 avg_ts "$3")
 		echo "${tgk:-x} $(bw2_of "bench/out/$1-bw$k-before.txt")" \
 		     "$(bw2_of "bench/out/$1-bw$k-after.txt")" \
 		     "$(bw2_of "bench/out/$1-fbw$k-before.txt")" \
@@ -327,7 +331,7 @@ tg=tg$n_gen
 		read -r lpp1 lpp1sd lpp2 lpp2sd ltg1 ltg1sd ltg2 ltg2sd <<<"$(llamacpp "$t")"
 		ft=$(first_token "$err" 2)
 		rss=$(peak_rss "$err")
-		read -r ppct pbound _ pfpct pall <<<"$(paired "$t-paired" "$bpt")"
+		read -r ppct pbound _ pfpct pall <<<"$(paired "$t-paired" "$bpt" 1)"
 		paired_notes="${paired_notes:-}${paired_notes:+; }$t: $pall"
 		awk -v t="$t" -v size="$(size_of "$m")" \
 			-v ours="$(pm "$pp1" "$pp1sd") | $(pm "$pp2" "$pp2sd") | $(pm "$tg1" "$tg1sd") | $(pm "$tg2" "$tg2sd")" \
@@ -360,7 +364,7 @@ tg=tg$n_gen
 			bpt=$(csv_get "$csv" "" "" "" model_bytes_per_token)
 			read -r _ _ lpp2 _ _ _ ltg2 _ <<<"$(llamacpp "$t")"
 			ft=$(first_token "bench/out/$t-novnni.err" 2)
-			read -r ppct _ _ pfpct pall <<<"$(paired "$t-novnni-paired" "$bpt")"
+			read -r ppct _ _ pfpct pall <<<"$(paired "$t-novnni-paired" "$bpt" 1)"
 			novnni_notes="${novnni_notes:-}${novnni_notes:+; }$t: $pall"
 			awk -v t="$t" -v pp="$(pm "$pp2" "$pp2sd")" -v tg="$(pm "$tg2" "$tg2sd")" \
 				-v pp2="$pp2" -v tg2="$tg2" -v lpp2="$lpp2" -v ltg2="$ltg2" \
@@ -373,14 +377,36 @@ tg=tg$n_gen
 		done
 	fi
 	echo
+	echo "The model read into memory (\`--mmap 0\`, llama.cpp's \`--no-mmap\`) against mapped (the default), 2 threads: the same paired runs, each measuring both between the same bandwidth readings (medians of the three by % of bound):"
+	echo
+	echo "| type | CPU level | $tg mapped | % of bound | $tg read in | % of bound | read in / mapped |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	for t in $types; do
+		for v in "" -novnni; do
+			[ -f "bench/out/$t$v-paired-tg1.csv" ] || continue
+			bpt=$(csv_get "bench/out/$t$v-paired-tg1.csv" "" "" "" model_bytes_per_token)
+			lvl=$(csv_get "bench/out/$t$v-paired-tg1.csv" "" "" "" cpu_level)
+			read -r mpct _ mtg _ _ <<<"$(paired "$t$v-paired" "$bpt" 1)"
+			read -r rpct _ rtg _ rall <<<"$(paired "$t$v-paired" "$bpt" 0)"
+			readin_notes="${readin_notes:-}${readin_notes:+; }$t ($lvl): $rall"
+			awk -v t="$t" -v lvl="$lvl" -v mtg="$mtg" -v mpct="$mpct" \
+				-v rtg="$rtg" -v rpct="$rpct" 'BEGIN {
+				printf "| %s | %s | %s t/s | %s | %s t/s | %s | %s |\n", t, lvl,
+					mtg, mpct, rtg, rpct,
+					(mtg + 0 > 0 && rtg + 0 > 0) ? sprintf("%.2f", rtg / mtg) : "n/a"
+			}'
+		done
+	done
+	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- llamux: git commit $commit, CPU level ${level:-unknown}"
 	echo "- CPU: ${cpu:-unknown} ($(nproc) CPUs online), load average $load at the start"
 	echo "- read bandwidth (bench/bandwidth.c, $bw_mib MiB array, best of 5) at the end: $bw1 GB/s with 1 thread, $bw2 GB/s with 2 threads"
-	echo "- % of bound: three 2-thread runs \`llamux bench -p 0 -n $n_gen -t 2 -r 2\` per type, each between two 2-thread bandwidth readings; a run's bound is the mean of its two readings / bytes read per token; the table shows the median run and its bound. % of the model file's read rate: the same run against \`bandwidth -f MODEL -t 2\` (the model's own mapped pages summed the same way, best of 5), read right before and after it. Runs (tg, readings before → after): ${paired_notes:-none}"
+	echo "- % of bound: three 2-thread runs \`llamux bench -p 0 -n $n_gen -t 2 -r 2 --mmap 1,0\` per type, each between two 2-thread bandwidth readings; a run's bound is the mean of its two readings / bytes read per token; the table shows the median run and its bound. % of the model file's read rate: the same run against \`bandwidth -f MODEL -t 2\` (the model's own mapped pages summed the same way, best of 5), read right before and after it. Mapped runs (tg, readings before → after): ${paired_notes:-none}"
 	if [ -n "${novnni_notes:-}" ]; then
 		echo "- the same without VNNI: $novnni_notes"
 	fi
+	echo "- the same runs' read-in measurements (\`--mmap 0\`: the whole file read once into anonymous memory advised for 2 MiB pages): ${readin_notes:-none}"
 	echo "- command: \`bench/run.sh${args:+ $args}\`, which runs for each type \`$llamux bench -m bench/models/$prefix-TYPE.gguf -p $n_prompt -n $n_gen -t $threads -r $reps -o csv\`"
 	echo "- models: \`llamux mkmodel --shape $shape --type f16 --vocab-from $vocab --seed 1\`, then \`llamux quantize F16-FILE OUT TYPE\`"
 	echo "- llama.cpp: Feb 2025 build, llama-bench, CPU only, on a machine of this type (2 cores, AVX-512 F/BW/VL/DQ, no VNNI; read bandwidth measured there 9.0 GB/s with 1 thread, 18.5 GB/s with 2); its file sizes: F16 2.05 GiB, Q8_0 1.09 GiB, Q4_0 607 MiB, Q4_K_M 636 MiB"
