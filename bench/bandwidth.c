@@ -8,9 +8,11 @@
  * With -f FILE it sums that file's pages instead, mapped as llamux maps a
  * model (in the page cache after a first read): on a VM the rate of a fresh
  * array depends on where its pages land, the file's on where the model is.
+ * With -H the array is advised for 2 MiB pages first, as llamux --no-mmap
+ * does with the model it reads in.
  *
  *     gcc -std=c11 -O3 -march=native -pthread bench/bandwidth.c -o bandwidth
- *     ./bandwidth [-s MIB | -f FILE] [-r RUNS] [-t 1,2,...]
+ *     ./bandwidth [-s MIB [-H] | -f FILE] [-r RUNS] [-t 1,2,...]
  */
 #define _GNU_SOURCE	/* MAP_POPULATE */
 #include <errno.h>
@@ -122,12 +124,15 @@ int main(int argc, char **argv)
 	long mib = 2048, runs = 5;
 	const char *file = NULL;
 	int threads[MAX_THREADS] = { 1, 2 }, n_threads = 2, i, r;
+	int huge = 0;
 	size_t n, bytes;
 	uint64_t *a;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "-s")) {
 			mib = parse_num("-s", argv[++i], 1, 1L << 20);
+		} else if (!strcmp(argv[i], "-H")) {
+			huge = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "-f")) {
 			file = argv[++i];
 		} else if (i + 1 < argc && !strcmp(argv[i], "-r")) {
@@ -146,7 +151,7 @@ int main(int argc, char **argv)
 			if (!n_threads)
 				parse_num("-t", "", 1, MAX_THREADS);
 		} else {
-			fprintf(stderr, "usage: bandwidth [-s MIB | -f FILE] [-r RUNS] [-t 1,2,...]\n");
+			fprintf(stderr, "usage: bandwidth [-s MIB [-H] | -f FILE] [-r RUNS] [-t 1,2,...]\n");
 			return 2;
 		}
 	}
@@ -178,16 +183,23 @@ int main(int argc, char **argv)
 		       file, (double)bytes / 1048576.0, runs);
 	} else {
 		bytes = (size_t)mib << 20;
-		a = aligned_alloc(4096, bytes);
+		/* aligned_alloc wants a multiple of the alignment. */
+		a = aligned_alloc(huge ? (size_t)2 << 20 : 4096,
+				  huge ? (bytes + ((size_t)2 << 20) - 1) &
+						 ~(((size_t)2 << 20) - 1) :
+					 bytes);
 		if (!a) {
 			fprintf(stderr, "bandwidth: cannot allocate %ld MiB\n",
 				mib);
 			return 1;
 		}
+		if (huge && madvise(a, bytes, MADV_HUGEPAGE) != 0)
+			fprintf(stderr, "bandwidth: no huge pages (madvise: %s)\n",
+				strerror(errno));
 		/* Touch every page so that no run pays for page faults. */
 		memset(a, 0x5a, bytes);
-		printf("read bandwidth: %ld MiB array, best of %ld runs\n", mib,
-		       runs);
+		printf("read bandwidth: %ld MiB array%s, best of %ld runs\n",
+		       mib, huge ? " in 2 MiB pages" : "", runs);
 	}
 	n = bytes / sizeof(*a);
 	for (i = 0; i < n_threads; i++) {

@@ -72,6 +72,8 @@ static const struct opt opts[] = {
 	  "error, warning, notice, info (default) or debug" },
 	{ "dbus", 0, OPT_BOOL, O(dbus), 0, 0, "yes|no",
 	  "offer org.llamux.Llamux1 on D-Bus (default yes)" },
+	{ "mmap", 0, OPT_BOOL, O(mmap), 0, 0, "yes|no",
+	  "map models from the page cache (default yes); no: read them into memory in 2 MiB pages" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -109,6 +111,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-30s %s\n", left, opts[i].help);
 	}
 	fprintf(out, "  %-30s %s\n", "    --no-dbus", "same as --dbus no");
+	fprintf(out, "  %-30s %s\n", "    --no-mmap", "same as --mmap no");
 	fprintf(out, "  %-30s %s\n", "    --config FILE",
 		"configuration file (default /etc/llamux/llamuxd.conf, then FILE.d/*.conf)");
 	fprintf(out, "  %-30s %s\n", "    --user",
@@ -227,6 +230,7 @@ static void defaults(struct lxd_config *c)
 	c->grace_period = 30;
 	c->log_level = LXD_LOG_INFO;
 	c->dbus = true;
+	c->mmap = true;
 	if (c->user) {
 		const char *rt = getenv("XDG_RUNTIME_DIR");
 
@@ -370,7 +374,7 @@ static bool load(struct lxd_config *c)
 bool lxd_config_init(struct lxd_config *c, int argc, char **argv,
 		     int *exit_code)
 {
-	struct option lo[N_OPTS + 6];
+	struct option lo[N_OPTS + 7];
 	char shorts[64] = ":hm:c:t:";
 	size_t i;
 	int opt, idx;
@@ -384,6 +388,7 @@ bool lxd_config_init(struct lxd_config *c, int argc, char **argv,
 	lo[i++] = (struct option){ "config", required_argument, NULL, 'C' };
 	lo[i++] = (struct option){ "user", no_argument, NULL, 'U' };
 	lo[i++] = (struct option){ "no-dbus", no_argument, NULL, 'D' };
+	lo[i++] = (struct option){ "no-mmap", no_argument, NULL, 'M' };
 	lo[i++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[i++] = (struct option){ "version", no_argument, NULL, 'V' };
 	lo[i] = (struct option){ NULL, 0, NULL, 0 };
@@ -414,7 +419,8 @@ bool lxd_config_init(struct lxd_config *c, int argc, char **argv,
 			user_flag = true;
 			continue;
 		case 'D':
-			o = find_opt("dbus");
+		case 'M':
+			o = find_opt(opt == 'D' ? "dbus" : "mmap");
 			flags[n_flags].o = o;
 			flags[n_flags++].value = "no";
 			continue;

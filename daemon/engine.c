@@ -50,6 +50,7 @@ static struct engine {
 	struct lxd_job *head, *tail;	/* queue */
 	uint32_t queued, busy;
 	uint32_t queue_max;
+	unsigned int load_flags;	/* LLAMUX_LOAD_NO_MMAP for --mmap no */
 	char *load_path;		/* a model to switch to */
 	bool quit, draining;
 
@@ -623,6 +624,7 @@ static bool load_model(const char *path)
 	struct slot *slots;
 	uint32_t i, n = eng.n_slots ? eng.n_slots : 1;
 	uint64_t t0 = lxd_now_ns();
+	unsigned int flags;
 
 	lxd_notice("loading model %s", path);
 	/* Tests make the loading phase observable (GET /health says 503). */
@@ -634,7 +636,10 @@ static bool load_model(const char *path)
 		d.tv_nsec = (ms % 1000) * 1000000L;
 		nanosleep(&d, NULL);
 	}
-	m = llamux_model_load(path, 0, err);
+	pthread_mutex_lock(&eng.lock);
+	flags = eng.load_flags;
+	pthread_mutex_unlock(&eng.lock);
+	m = llamux_model_load(path, flags, err);
 	if (!m) {
 		lxd_err("cannot load model %s: %s", path, err);
 		return false;
@@ -787,6 +792,7 @@ bool lxd_engine_start(const struct lxd_config *c, const char *model_path)
 		eng.cp.n_threads = cpus > 1 ? (int32_t)cpus - 1 : 1;
 	}
 	eng.queue_max = (uint32_t)c->queue;
+	eng.load_flags = c->mmap ? 0 : LLAMUX_LOAD_NO_MMAP;
 	eng.status = LXD_STATUS_LOADING;
 	eng.batch_ctx = calloc(n, sizeof(*eng.batch_ctx));
 	eng.batch_tok = calloc(n, sizeof(*eng.batch_tok));
@@ -821,6 +827,7 @@ void lxd_engine_reconfigure(const struct lxd_config *c)
 {
 	pthread_mutex_lock(&eng.lock);
 	eng.queue_max = (uint32_t)c->queue;
+	eng.load_flags = c->mmap ? 0 : LLAMUX_LOAD_NO_MMAP;
 	pthread_mutex_unlock(&eng.lock);
 }
 

@@ -70,6 +70,7 @@ struct lxd_config {
 	long grace_period;	/* seconds SIGTERM waits for requests */
 	int log_level;
 	bool dbus;
+	bool mmap;		/* no: models read into memory (--no-mmap) */
 	bool user;		/* --user: session bus, per-user paths */
 	char *config_path;
 };

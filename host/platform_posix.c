@@ -2,9 +2,8 @@
 /*
  * The userspace implementation of the core's platform interface: libc memory,
  * stderr logging, clock_gettime, model files (mapped, or read in for
- * --no-mmap) and a persistent pthread
- * pool for lx_host_parallel (threads are created once, not per token). The
- * FPU needs no care in userspace.
+ * --no-mmap) and a persistent pthread pool for lx_host_parallel (threads are
+ * created once, not per token). The FPU needs no care in userspace.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 # mid-request (their generation is cancelled within a token), a full queue
 # (503 with Retry-After), the per-request time limit, kill -9 and restart,
 # SIGTERM with requests running, SIGHUP and the configuration files. After
-# each the service keeps serving.
+# each the service keeps serving. Also --no-mmap (the model read in).
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs curl || exit 1
@@ -277,5 +277,22 @@ wait_health "http://127.0.0.1:$P" 20
 "$LLAMUXD" -m "$MODEL" --config "$T/empty.conf" --port "$P" --socket none --no-dbus >"$T/p2.log" 2>&1
 expect_eq "a port in use: exit 1" 1 "$?"
 check "... saying so" grep -q "cannot listen on 127.0.0.1 port $P" "$T/p2.log"
+kill -TERM "$p1"; wait "$p1"
+
+# ---- --no-mmap: the model read into memory, not mapped; the same text
+greedy='{"prompt":"Once upon a time","max_tokens":24,"temperature":0}'
+P=$(free_port)
+start_daemon mapped "$P" || exit 1
+check "by default the model file is mapped" grep -q "$(basename "$MODEL")\$" "/proc/$DPID/maps"
+curl -s "http://127.0.0.1:$P/v1/completions" -d "$greedy" >"$T/mapped.json"
+stop_daemon "$DPID" >/dev/null
+P=$(free_port)
+start_daemon readin "$P" --no-mmap || exit 1
+check "--no-mmap: the model file is not mapped" not grep -q "$(basename "$MODEL")\$" "/proc/$DPID/maps"
+curl -s "http://127.0.0.1:$P/v1/completions" -d "$greedy" >"$T/readin.json"
+a=$(json "$T/mapped.json" 'j.choices[0].text')
+expect_eq "--no-mmap: the same greedy text as mapped" "$a" "$(json "$T/readin.json" 'j.choices[0].text')"
+check "... and some text" test -n "$a"
+stop_daemon "$DPID" >/dev/null
 
 finish

@@ -73,7 +73,7 @@ done
 missing=""
 for o in $("$LLAMUXD" --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(sed 's/-/\\\\-/g' <<<"$o")" "$ROOT/dist/man/llamuxd.8" || missing="$missing $o"
-	case $o in --help | --version | --config | --user | --no-dbus) continue ;; esac
+	case $o in --help | --version | --config | --user | --no-dbus | --no-mmap) continue ;; esac
 	grep -q "^\.BI\? $(sed 's/^--//; s/-/\\\\-/g' <<<"$o")=" "$ROOT/dist/man/llamuxd.conf.5" || missing="$missing conf:$o"
 done
 expect_eq "every option is in llamuxd(8) and llamuxd.conf(5)" "" "$missing"
