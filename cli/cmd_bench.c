@@ -280,8 +280,7 @@ static bool parse_args(int argc, char **argv, struct bench_opts *o)
 				return false;
 			break;
 		case 'X':
-			if (!parse_list("--no-mmap", "0", 0, 1, &o->mmap))
-				return false;
+			o->mmap = (struct long_list){ { 0 }, 1, true };
 			break;
 		case ':':
 			cli_usage_error(c, "%s needs a value", argv[optind - 1]);
@@ -654,6 +653,11 @@ static struct {
 };
 #define MD_COL_MMAP 5		/* shown only when B.show_mmap */
 
+static bool md_col_shown(size_t i)
+{
+	return i != MD_COL_MMAP || B.show_mmap;
+}
+
 static void print_header(void)
 {
 	size_t i;
@@ -665,12 +669,12 @@ static void print_header(void)
 			md_cols[3].width = -(int)strlen(B.backend);
 		putchar('|');
 		for (i = 0; i < sizeof(md_cols) / sizeof(md_cols[0]); i++)
-			if (i != MD_COL_MMAP || B.show_mmap)
+			if (md_col_shown(i))
 				printf(" %*s |", md_cols[i].width,
 				       md_cols[i].name);
 		printf("\n|");
 		for (i = 0; i < sizeof(md_cols) / sizeof(md_cols[0]); i++) {
-			if (i == MD_COL_MMAP && !B.show_mmap)
+			if (!md_col_shown(i))
 				continue;
 			putchar(' ');
 			for (j = 1; j < abs(md_cols[i].width); j++)
@@ -716,7 +720,7 @@ static void print_md_row(const struct test *t, const struct stats *s)
 	/* "±" is two bytes: one more byte of width keeps the columns. */
 	printf("| %-30s | %10s | %10s | %*s | %7ld |", md->type, size, params,
 	       md_cols[3].width, B.backend, t->n_threads);
-	if (B.show_mmap)
+	if (md_col_shown(MD_COL_MMAP))
 		printf(" %4d |", t->use_mmap ? 1 : 0);
 	printf(" %15s | %21s |\n", test, ts);
 }

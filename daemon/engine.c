@@ -50,7 +50,6 @@ static struct engine {
 	struct lxd_job *head, *tail;	/* queue */
 	uint32_t queued, busy;
 	uint32_t queue_max;
-	unsigned int load_flags;	/* LLAMUX_LOAD_NO_MMAP for --mmap no */
 	char *load_path;		/* a model to switch to */
 	bool quit, draining;
 
@@ -636,9 +635,9 @@ static bool load_model(const char *path)
 		d.tv_nsec = (ms % 1000) * 1000000L;
 		nanosleep(&d, NULL);
 	}
-	pthread_mutex_lock(&eng.lock);
-	flags = eng.load_flags;
-	pthread_mutex_unlock(&eng.lock);
+	/* The configuration in force: mmap = no reads the file in. */
+	flags = lxd_config_get()->mmap ? 0 : LLAMUX_LOAD_NO_MMAP;
+	lxd_config_put();
 	m = llamux_model_load(path, flags, err);
 	if (!m) {
 		lxd_err("cannot load model %s: %s", path, err);
@@ -792,7 +791,6 @@ bool lxd_engine_start(const struct lxd_config *c, const char *model_path)
 		eng.cp.n_threads = cpus > 1 ? (int32_t)cpus - 1 : 1;
 	}
 	eng.queue_max = (uint32_t)c->queue;
-	eng.load_flags = c->mmap ? 0 : LLAMUX_LOAD_NO_MMAP;
 	eng.status = LXD_STATUS_LOADING;
 	eng.batch_ctx = calloc(n, sizeof(*eng.batch_ctx));
 	eng.batch_tok = calloc(n, sizeof(*eng.batch_tok));
@@ -827,7 +825,6 @@ void lxd_engine_reconfigure(const struct lxd_config *c)
 {
 	pthread_mutex_lock(&eng.lock);
 	eng.queue_max = (uint32_t)c->queue;
-	eng.load_flags = c->mmap ? 0 : LLAMUX_LOAD_NO_MMAP;
 	pthread_mutex_unlock(&eng.lock);
 }
 
